@@ -1,8 +1,16 @@
-// Throughput of the scalar reference quantizer and dequantizer, with a memory-copy baseline in
-// the same binary. Names: quantize/<scheme>/reference/<elements>, dequantize/..., memory/copy/<elements>.
-// Counters: bytes_per_second over the float bytes read (quantize) or written (dequantize).
+// Quantize / dequantize / fake-quantize throughput per scheme and arch tag, with memory baselines
+// measured in the same binary.
+//
+//   quantize/<scheme>/<arch>/<elements>       float bytes read per second
+//   fake_quantize/<scheme>/<arch>/<elements>  float bytes read per second
+//   dequantize/<scheme>/<arch>/<elements>     float bytes written per second
+//   memory/read/<elements>                    a streaming read (sum) of the same float bytes
+//   memory/copy/<elements>                    memcpy of the same float bytes
+// <arch> "reference" is the scalar specification; the others are the vector kernels of that tag.
+// Sizes: 65,536 floats (L2-resident) and 64 Mi floats (DRAM). Matrices are (elements / 4096) x 4096.
 #include <cstring>
 #include <random>
+#include <string>
 #include <vector>
 
 #include <benchmark/benchmark.h>
@@ -13,59 +21,143 @@ using namespace lowbit;
 
 namespace {
 
-std::vector<float> input(std::size_t n) {
-    std::mt19937 gen(1);
-    std::normal_distribution<float> d(0.0f, 0.02f);
-    std::vector<float> x(n);
-    for (auto& v : x) v = d(gen);
+constexpr index_t cols = 4096;
+const std::vector<std::int64_t> sizes = {65536, 64 << 20};
+
+const std::vector<float>& input(std::size_t n) {
+    static std::vector<float> x;
+    if (x.size() < n) {
+        std::mt19937 gen(1);
+        std::normal_distribution<float> d(0.0f, 0.02f);
+        x.resize(n);
+        for (auto& v : x) v = d(gen);
+    }
     return x;
 }
 
-constexpr index_t cols = 4096;
+struct reference_tag {
+    static constexpr const char* name = "reference";
+};
 
-template <class Scheme>
+template <class Scheme, class Tag>
+void quantize_into(matrix_view<const float> x, quantized_tensor<Scheme>& q) {
+    if constexpr (std::is_same_v<Tag, reference_tag>)
+        reference::quantize<Scheme>(x, q);
+    else
+        quantize<Scheme, Tag>(x, q);
+}
+
+template <class Scheme, class Tag>
 void bm_quantize(benchmark::State& state) {
     const auto n = static_cast<index_t>(state.range(0));
-    const auto x = input(static_cast<std::size_t>(n));
+    const matrix_view<const float> x(input(static_cast<std::size_t>(n)).data(), n / cols, cols);
     quantized_tensor<Scheme> q(n / cols, cols);
     for (auto _ : state) {
-        quantize<Scheme>({x.data(), n / cols, cols}, q);
+        quantize_into<Scheme, Tag>(x, q);
         benchmark::DoNotOptimize(q.packed_codes().data());
+        benchmark::ClobberMemory();
     }
     state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * n * 4);
 }
 
-template <class Scheme>
-void bm_dequantize(benchmark::State& state) {
+template <class Scheme, class Tag>
+void bm_fake_quantize(benchmark::State& state) {
     const auto n = static_cast<index_t>(state.range(0));
-    const auto x = input(static_cast<std::size_t>(n));
-    const auto q = quantize<Scheme>({x.data(), n / cols, cols});
+    const matrix_view<const float> x(input(static_cast<std::size_t>(n)).data(), n / cols, cols);
     std::vector<float> out(static_cast<std::size_t>(n));
     for (auto _ : state) {
-        dequantize(q, {out.data(), n / cols, cols});
+        if constexpr (std::is_same_v<Tag, reference_tag>)
+            reference::fake_quantize<Scheme>(x, {out.data(), n / cols, cols});
+        else
+            fake_quantize<Scheme, Tag>(x, {out.data(), n / cols, cols});
         benchmark::DoNotOptimize(out.data());
+        benchmark::ClobberMemory();
     }
     state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * n * 4);
+}
+
+template <class Scheme, class Tag>
+void bm_dequantize(benchmark::State& state) {
+    const auto n = static_cast<index_t>(state.range(0));
+    const auto q = reference::quantize<Scheme>({input(static_cast<std::size_t>(n)).data(), n / cols, cols});
+    std::vector<float> out(static_cast<std::size_t>(n));
+    for (auto _ : state) {
+        if constexpr (std::is_same_v<Tag, reference_tag>)
+            reference::dequantize(q, {out.data(), n / cols, cols});
+        else
+            dequantize<Tag>(q, {out.data(), n / cols, cols});
+        benchmark::DoNotOptimize(out.data());
+        benchmark::ClobberMemory();
+    }
+    state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * n * 4);
+}
+
+void bm_read(benchmark::State& state) {
+    const auto n = static_cast<std::size_t>(state.range(0));
+    const float* x = input(n).data();
+    using batch = xsimd::batch<float>;
+    for (auto _ : state) {
+        batch s0(0.0f), s1(0.0f), s2(0.0f), s3(0.0f);
+        std::size_t i = 0;
+        for (; i + 4 * batch::size <= n; i += 4 * batch::size) {
+            s0 += batch::load_unaligned(x + i);
+            s1 += batch::load_unaligned(x + i + batch::size);
+            s2 += batch::load_unaligned(x + i + 2 * batch::size);
+            s3 += batch::load_unaligned(x + i + 3 * batch::size);
+        }
+        benchmark::DoNotOptimize(xsimd::hadd((s0 + s1) + (s2 + s3)));
+    }
+    state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * n * 4));
 }
 
 void bm_copy(benchmark::State& state) {
     const auto n = static_cast<std::size_t>(state.range(0));
-    const auto x = input(n);
+    const float* x = input(n).data();
     std::vector<float> out(n);
     for (auto _ : state) {
-        std::memcpy(out.data(), x.data(), n * 4);
+        std::memcpy(out.data(), x, n * 4);
         benchmark::DoNotOptimize(out.data());
         benchmark::ClobberMemory();
     }
     state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * n * 4));
 }
 
+template <class Scheme, class Tag>
+void register_scheme(const std::string& scheme_name) {
+    const std::string suffix = scheme_name + "/" + Tag::name;
+    benchmark::RegisterBenchmark(("quantize/" + suffix).c_str(), bm_quantize<Scheme, Tag>)->Args({sizes[0]})->Args({sizes[1]});
+    benchmark::RegisterBenchmark(("fake_quantize/" + suffix).c_str(), bm_fake_quantize<Scheme, Tag>)->Args({sizes[0]})->Args({sizes[1]});
+    benchmark::RegisterBenchmark(("dequantize/" + suffix).c_str(), bm_dequantize<Scheme, Tag>)->Args({sizes[0]})->Args({sizes[1]});
+}
+
+template <class Scheme>
+void register_all_tags(const std::string& scheme_name) {
+    register_scheme<Scheme, reference_tag>(scheme_name);
+#if XSIMD_WITH_SSE4_1
+    register_scheme<Scheme, arch::sse4_1>(scheme_name);
+#endif
+#if XSIMD_WITH_AVX2
+    register_scheme<Scheme, arch::avx2>(scheme_name);
+#endif
+#if XSIMD_WITH_AVX512BW
+    register_scheme<Scheme, arch::avx512bw>(scheme_name);
+#endif
+}
+
 }  // namespace
 
-BENCHMARK(bm_copy)->Name("memory/copy")->Arg(65536)->Arg(1 << 24);
-BENCHMARK(bm_quantize<schemes::w8_per_channel>)->Name("quantize/int8_per_channel/reference")->Arg(65536)->Arg(1 << 24);
-BENCHMARK(bm_quantize<schemes::w4_g32_sym>)->Name("quantize/int4_g32_sym/reference")->Arg(65536)->Arg(1 << 24);
-BENCHMARK(bm_quantize<schemes::w4_g32_asym>)->Name("quantize/uint4_g32_affine/reference")->Arg(65536)->Arg(1 << 24);
-BENCHMARK(bm_dequantize<schemes::w4_g32_sym>)->Name("dequantize/int4_g32_sym/reference")->Arg(65536)->Arg(1 << 24);
-
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+    for (auto n : sizes) {
+        benchmark::RegisterBenchmark("memory/read", bm_read)->Arg(n);
+        benchmark::RegisterBenchmark("memory/copy", bm_copy)->Arg(n);
+    }
+    register_all_tags<schemes::w8_per_channel>("int8_per_channel");
+    register_all_tags<schemes::w4_g32_sym>("int4_g32_sym");
+    register_all_tags<schemes::w4_g32_asym>("uint4_g32_affine");
+    register_all_tags<scheme<int_bits<4>, per_group<32>, round_stochastic<1>>>("int4_g32_stochastic");
+    benchmark::Initialize(&argc, argv);
+    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    return 0;
+}

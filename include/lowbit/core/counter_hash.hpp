@@ -3,7 +3,7 @@
 // Stochastic rounding draws one number per element from a pure function of the seed and the
 // element's flat index, so the result never depends on thread count, chunking, the order of
 // evaluation or the instruction set. The function uses only 32-bit xor, shift, add and multiply,
-// which every SIMD instruction set has, so a vector path computes the very same bits.
+// which every SIMD instruction set has, and is written once for a scalar and for a batch.
 //
 //   mix(h)      = murmur3's 32-bit finaliser: h ^= h >> 16; h *= 0x85ebca6b; h ^= h >> 13;
 //                 h *= 0xc2b2ae35; h ^= h >> 16
@@ -14,9 +14,12 @@
 
 #include <cstdint>
 
+#include "lowbit/core/lanes.hpp"
+
 namespace lowbit {
 
-constexpr std::uint32_t mix32(std::uint32_t h) {
+template <class U>
+constexpr U mix32(U h) {
     h ^= h >> 16;
     h *= 0x85ebca6bu;
     h ^= h >> 13;
@@ -41,6 +44,15 @@ constexpr std::uint32_t counter_bits(counter_key key, std::uint64_t index) {
 
 constexpr float counter_uniform(counter_key key, std::uint64_t index) {
     return static_cast<float>(counter_bits(key, index) >> 8) * 0x1p-24f;
+}
+
+template <class A>
+xsimd::batch<float, A> counter_uniform(counter_key key, const lanes::index_batch<A>& index) {
+    using u32 = xsimd::batch<std::uint32_t, A>;
+    const u32 bits = mix32(mix32(index.lo ^ u32(key.k0)) ^ u32(index.hi + key.k1));
+    // bits >> 8 < 2^24: the signed conversion is exact.
+    const auto top = xsimd::bitwise_cast<xsimd::batch<std::int32_t, A>>(bits >> 8);
+    return xsimd::batch_cast<float>(top) * xsimd::batch<float, A>(0x1p-24f);
 }
 
 }  // namespace lowbit

@@ -12,60 +12,71 @@
 //                        index = r * cols + c is the element's flat position in the tensor.
 //                        E[result] = v up to the 2^-24 grid of u.
 // The result is sign(v) * (the magnitude above), an integral float; -0 and +0 both mean code 0.
+//
+// apply() is written once over lowbit::lanes operations and serves a float (with a 64-bit index)
+// and an xsimd batch (with a lanes::index_batch). One exception: on a batch, nearest-even uses the
+// instruction's explicit round-to-nearest-even immediate, which yields the same integer for every
+// float (tests prove it against the formula, ties included).
 #pragma once
 
-#include <cmath>
 #include <cstdint>
+#include <type_traits>
 
 #include "lowbit/core/counter_hash.hpp"
+#include "lowbit/core/lanes.hpp"
 #include "lowbit/policy/axis.hpp"
 
 namespace lowbit {
 
-namespace detail {
-inline bool is_odd_integral(float f) { return f - 2.0f * std::floor(f * 0.5f) == 1.0f; }
-inline float with_sign_of(float magnitude, float v) { return v < 0.0f ? -magnitude : magnitude; }
-}  // namespace detail
-
 struct round_nearest_even {
     using axis = lowbit::axis::rounding;
     static constexpr bool is_stochastic = false;
-    static float apply(float v, std::uint64_t /*index*/ = 0) {
-        const float a = std::fabs(v);
-        const float f = std::floor(a);
-        const float d = a - f;
-        const bool up = d > 0.5f || (d == 0.5f && detail::is_odd_integral(f));
-        return detail::with_sign_of(up ? f + 1.0f : f, v);
+    template <class F, class I = std::uint64_t>
+    static F apply(const F& v, const I& = {}) {
+        if constexpr (std::is_same_v<F, float>) {
+            const F a = lanes::abs(v);
+            const F f = lanes::floor(a);
+            const F d = a - f;
+            const bool up = d > 0.5f || (d == 0.5f && lanes::is_odd(f));
+            return lanes::with_sign_of(up ? f + 1.0f : f, v);
+        } else {
+            return xsimd::nearbyint(v);
+        }
     }
 };
 
 struct round_half_away {
     using axis = lowbit::axis::rounding;
     static constexpr bool is_stochastic = false;
-    static float apply(float v, std::uint64_t /*index*/ = 0) {
-        const float a = std::fabs(v);
-        const float f = std::floor(a);
-        return detail::with_sign_of(a - f >= 0.5f ? f + 1.0f : f, v);
+    template <class F, class I = std::uint64_t>
+    static F apply(const F& v, const I& = {}) {
+        const F a = lanes::abs(v);
+        const F f = lanes::floor(a);
+        return lanes::with_sign_of(lanes::select(a - f >= F(0.5f), f + F(1.0f), f), v);
     }
 };
 
 struct round_half_up {
     using axis = lowbit::axis::rounding;
     static constexpr bool is_stochastic = false;
-    static float apply(float v, std::uint64_t /*index*/ = 0) {
-        const float a = std::fabs(v);
-        const float f = std::floor(a);
-        const float d = a - f;
-        const bool up = v >= 0.0f ? d >= 0.5f : d > 0.5f;
-        return detail::with_sign_of(up ? f + 1.0f : f, v);
+    template <class F, class I = std::uint64_t>
+    static F apply(const F& v, const I& = {}) {
+        const F a = lanes::abs(v);
+        const F f = lanes::floor(a);
+        const F d = a - f;
+        // v >= 0: up if d >= 1/2; v < 0: up if d > 1/2.
+        const F step = lanes::select(v < F(0.0f), lanes::select(d > F(0.5f), F(1.0f), F(0.0f)),
+                                     lanes::select(d >= F(0.5f), F(1.0f), F(0.0f)));
+        return lanes::with_sign_of(f + step, v);
     }
 };
 
 struct round_toward_zero {
     using axis = lowbit::axis::rounding;
     static constexpr bool is_stochastic = false;
-    static float apply(float v, std::uint64_t /*index*/ = 0) {
-        return detail::with_sign_of(std::floor(std::fabs(v)), v);
+    template <class F, class I = std::uint64_t>
+    static F apply(const F& v, const I& = {}) {
+        return lanes::with_sign_of(lanes::floor(lanes::abs(v)), v);
     }
 };
 
@@ -74,11 +85,12 @@ struct round_stochastic {
     using axis = lowbit::axis::rounding;
     static constexpr bool is_stochastic = true;
     static constexpr std::uint64_t seed = Seed;
-    static float apply(float v, std::uint64_t index) {
-        const float a = std::fabs(v);
-        const float f = std::floor(a);
-        const float u = counter_uniform(counter_key(Seed), index);
-        return detail::with_sign_of(u < a - f ? f + 1.0f : f, v);
+    template <class F, class I>
+    static F apply(const F& v, const I& index) {
+        const F a = lanes::abs(v);
+        const F f = lanes::floor(a);
+        const F u = counter_uniform(counter_key(Seed), index);
+        return lanes::with_sign_of(lanes::select(u < a - f, f + F(1.0f), f), v);
     }
 };
 

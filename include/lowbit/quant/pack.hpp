@@ -32,6 +32,7 @@ void pack_row(const Code* codes, index_t n, std::uint8_t* out) {
     } else if constexpr (N == 8) {
         for (index_t i = 0; i < n; ++i) out[i] = static_cast<std::uint8_t>(field(codes[i]));
     } else {
+        if (n <= 0) return;
         std::fill(out, out + packed_row_bytes(N, n), std::uint8_t{0});
         for (index_t i = 0; i < n; ++i) {
             const index_t bit = i * N;

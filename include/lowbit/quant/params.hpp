@@ -19,6 +19,7 @@
 #include <string>
 
 #include "lowbit/core/error.hpp"
+#include "lowbit/core/view.hpp"
 #include "lowbit/policy/rounding.hpp"
 
 namespace lowbit {
@@ -31,9 +32,11 @@ struct group_params {
     int zero_point = 0;
 };
 
-// `where` names the function and the group for messages ("quantize: row 3, group 1").
+// `who` (the calling function), g and cols name the group in messages ("quantize: row 3, group 1");
+// the text is built only on failure.
 template <class Scheme>
-group_params<Scheme> compute_group_params(float lo, float hi, const std::string& where) {
+group_params<Scheme> compute_group_params(float lo, float hi, const char* who, index_t g, index_t cols) {
+    auto where = [&] { return std::string(who) + ": " + Scheme::granularity::describe(g, cols); };
     using storage = typename Scheme::scale_storage;
     constexpr int qmin = Scheme::qmin;
     constexpr int qmax = Scheme::qmax;
@@ -60,18 +63,18 @@ group_params<Scheme> compute_group_params(float lo, float hi, const std::string&
         return p;
     }
     if (!std::isfinite(raw))
-        detail::fail(where, ": the range [", lo, ", ", hi, "] gives a scale that overflows f32");
+        detail::fail(where(), ": the range [", lo, ", ", hi, "] gives a scale that overflows f32");
     p.stored = storage::encode(raw);
     p.scale = storage::decode(p.stored);
     if (!std::isfinite(p.scale))
-        detail::fail(where, ": the scale ", raw, " of the range [", lo, ", ", hi, "] overflows ", storage::name,
+        detail::fail(where(), ": the scale ", raw, " of the range [", lo, ", ", hi, "] overflows ", storage::name,
                      " storage");
     if (p.scale == 0.0f)
-        detail::fail(where, ": the scale ", raw, " of the range [", lo, ", ", hi, "] underflows to zero in ",
+        detail::fail(where(), ": the scale ", raw, " of the range [", lo, ", ", hi, "] underflows to zero in ",
                      storage::name, " storage");
     p.inv_scale = 1.0f / p.scale;
     if (!std::isfinite(p.inv_scale))
-        detail::fail(where, ": the scale ", p.scale, " of the range [", lo, ", ", hi,
+        detail::fail(where(), ": the scale ", p.scale, " of the range [", lo, ", ", hi,
                      "] is so small that its reciprocal overflows f32");
     if constexpr (Scheme::has_zero_point) {
         const int shift = static_cast<int>(round_nearest_even::apply(lo * p.inv_scale));

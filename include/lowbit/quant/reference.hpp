@@ -70,8 +70,7 @@ std::vector<group_params<Scheme>> compute_params(matrix_view<const float> x, con
     params.reserve(ranges.size());
     for (index_t g = 0; g < groups; ++g) {
         const auto& range = ranges[static_cast<std::size_t>(g)];
-        params.push_back(compute_group_params<Scheme>(range.first, range.second,
-                                                      std::string(who) + ": " + granularity::describe(g, x.cols)));
+        params.push_back(compute_group_params<Scheme>(range.first, range.second, who, g, x.cols));
     }
     return params;
 }
