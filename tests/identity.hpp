@@ -78,7 +78,7 @@ void check_all_tags(lowbit::matrix_view<const float> x) {
 }
 
 // Adversarial rows: exact ties at a power-of-two scale, the clamp boundaries, +-0, subnormals,
-// all-equal and all-zero groups, and an unaligned start (the data begin one float into the buffer).
+// all-equal and all-zero groups, a group whose scale underflows, and an unaligned start (the data begin one float into the buffer).
 inline std::vector<float> adversarial(index_t n, std::uint32_t seed, int kind) {
     std::mt19937 gen(seed);
     std::uniform_int_distribution<int> k(-9, 9);
@@ -92,6 +92,7 @@ inline std::vector<float> adversarial(index_t n, std::uint32_t seed, int kind) {
             case 2: v = i % 7 == 0 ? -0.0f : (i % 5 == 0 ? 1e-40f * static_cast<float>(k(gen)) : normal(gen)); break;
             case 3: v = 0.75f; break;                                         // all equal
             case 4: v = i % 3 == 0 ? -0.0f : 0.0f; break;                     // all zero
+            case 5: v = (i - 1) / 32 == 3 ? 1e-44f : normal(gen); break;      // one group too small to scale
             default: v = static_cast<float>(k(gen)) * 0.125f; break;          // on the grid, clamp ends
         }
     }
@@ -103,7 +104,7 @@ void check_identity_on_sizes(const std::vector<index_t>& widths) {
     std::uint32_t seed = 1;
     for (index_t cols : widths)
         for (index_t rows : {index_t{1}, index_t{3}})
-            for (int kind = 0; kind < 6; ++kind) {
+            for (int kind = 0; kind < 7; ++kind) {
                 INFO("kind " << kind);
                 const auto buffer = adversarial(rows * cols, seed++, kind);
                 check_all_tags<S>({buffer.data() + 1, rows, cols});  // unaligned start

@@ -3,9 +3,17 @@
 // One implementation serves every x86 vector tag: XA is the xsimd architecture of the tag
 // (sse4_1, avx2, avx512bw), batches hold W = 4, 8 or 16 floats. The element formulas are the
 // reference's (lowbit/quant/reference.hpp), evaluated lane-wise in the same order:
-//   ranges      vector min / max per group (plus a non-finite detector: x - x is NaN only for
-//               NaN and Inf); a bad input reruns the reference check, which throws its message
-//   parameters  compute_group_params per group, the very scalar function the reference calls
+//   ranges      vector min / max per group; symmetric schemes take amax = max |x| as the integer
+//               maximum of the bit patterns of |x|, which also flags NaN and Inf (patterns at or
+//               above 0x7f800000). Groups of a multiple of W elements are reduced W groups at a
+//               time, one group per lane (reduce_each), and their parameters computed lane-wise
+//   parameters  the formulas of lowbit/quant/params.hpp, lane-wise for f32 and f16 storage, else
+//               try_group_params per group, the very scalar function the reference calls
+//   order       per-group and per-row schemes stream: each row's ranges, parameters and codes in
+//               one pass while the row is in cache; per-tensor and per-column schemes need every
+//               row's range first and take two passes
+//   errors      any non-finite input or unrepresentable range hands the whole call to the
+//               reference, which throws its exact message
 //   codes       v = x * inv_scale, clamp to [qmin - zp, qmax - zp], Scheme::rounding::apply on the
 //               batch, exact conversion, + zp, low byte of each lane, then pack_bytes
 //   dequantize  unpack_fields, widen, sign-extend N-bit fields, float(q - zp) * scale
@@ -24,7 +32,7 @@
 
 #include "lowbit/core/lanes.hpp"
 #include "lowbit/kernels/pack_bytes.hpp"
-#include "lowbit/kernels/simd_bytes.hpp"
+#include "lowbit/kernels/simd_ops.hpp"
 #include "lowbit/quant/reference.hpp"
 
 namespace lowbit::kernels {
@@ -37,6 +45,7 @@ struct vector_quantizer {
     using params_t = group_params<Scheme>;
     using granularity = typename Scheme::granularity;
     static constexpr index_t W = static_cast<index_t>(F::size);
+    static constexpr std::size_t lanes = F::size;
     static constexpr int N = Scheme::bits::bits;
     static constexpr bool per_column = std::is_same_v<granularity, per_channel<1>>;
 
@@ -121,61 +130,68 @@ struct vector_quantizer {
             out = static_cast<std::uint8_t>(q);
     }
 
+    static constexpr std::int32_t inf_bits = 0x7f800000;
+    static I abs_bits(const F& v) { return xsimd::bitwise_cast<I>(v) & I(0x7fffffff); }
+    static F int_max(const F& a, const F& b) {
+        return xsimd::bitwise_cast<F>(xsimd::max(xsimd::bitwise_cast<I>(a), xsimd::bitwise_cast<I>(b)));
+    }
+
     // [lo, hi] of n contiguous floats folded into lo / hi; false if one is not finite. A symmetric
     // scheme needs only amax = max(-lo, hi) = max |x|: it folds -amax into lo and amax into hi,
-    // which gives the reference's amax exactly, with one reduction instead of two.
+    // which gives the reference's amax exactly. Four accumulators hide the latency of max.
     static bool fold_range(const float* x, index_t n, float& lo, float& hi) {
-        index_t i = 0;
-        if constexpr (!Scheme::has_zero_point) {
-            if (n >= W) {
-                F amax = xsimd::abs(F::load_unaligned(x)), bad = amax - amax;
-                for (i = W; i + W <= n; i += W) {
-                    const F a = xsimd::abs(F::load_unaligned(x + i));
-                    amax = xsimd::max(amax, a);
-                    bad = bad + (a - a);
+        const index_t full = n - n % (4 * W);
+        if (full > 0) {
+            I m0(0), m1(0), m2(0), m3(0);
+            F lo0 = F::load_unaligned(x), hi0 = lo0, lo1 = lo0, hi1 = lo0;
+            for (index_t i = 0; i < full; i += 4 * W) {
+                const F v0 = F::load_unaligned(x + i), v1 = F::load_unaligned(x + i + W);
+                const F v2 = F::load_unaligned(x + i + 2 * W), v3 = F::load_unaligned(x + i + 3 * W);
+                m0 = xsimd::max(m0, abs_bits(v0));
+                m1 = xsimd::max(m1, abs_bits(v1));
+                m2 = xsimd::max(m2, abs_bits(v2));
+                m3 = xsimd::max(m3, abs_bits(v3));
+                if constexpr (Scheme::has_zero_point) {
+                    lo0 = xsimd::min(lo0, xsimd::min(v0, v1));
+                    hi0 = xsimd::max(hi0, xsimd::max(v0, v1));
+                    lo1 = xsimd::min(lo1, xsimd::min(v2, v3));
+                    hi1 = xsimd::max(hi1, xsimd::max(v2, v3));
                 }
-                if (xsimd::any(xsimd::isnan(bad))) return false;
-                const float m = reduce_max(amax);
-                lo = lanes::min(lo, -m);
-                hi = lanes::max(hi, m);
             }
-            for (; i < n; ++i) {
-                if (!std::isfinite(x[i])) return false;
+            const I m = xsimd::max(xsimd::max(m0, m1), xsimd::max(m2, m3));
+            if (xsimd::any(m >= I(inf_bits))) return false;
+            if constexpr (Scheme::has_zero_point) {
+                lo = lanes::min(lo, reduce_min(xsimd::min(lo0, lo1)));
+                hi = lanes::max(hi, reduce_max(xsimd::max(hi0, hi1)));
+            } else {
+                const float amax = reduce_max(xsimd::bitwise_cast<F>(m));
+                lo = lanes::min(lo, -amax);
+                hi = lanes::max(hi, amax);
+            }
+        }
+        for (index_t i = full; i < n; ++i) {
+            if (!std::isfinite(x[i])) return false;
+            if constexpr (Scheme::has_zero_point) {
+                lo = lanes::min(lo, x[i]);
+                hi = lanes::max(hi, x[i]);
+            } else {
                 lo = lanes::min(lo, -std::fabs(x[i]));
                 hi = lanes::max(hi, std::fabs(x[i]));
             }
-            return true;
-        }
-        if (n >= W) {
-            F vlo = F::load_unaligned(x), vhi = vlo, bad = vlo - vlo;
-            for (i = W; i + W <= n; i += W) {
-                const F v = F::load_unaligned(x + i);
-                vlo = xsimd::min(vlo, v);
-                vhi = xsimd::max(vhi, v);
-                bad = bad + (v - v);
-            }
-            if (xsimd::any(xsimd::isnan(bad))) return false;
-            lo = lanes::min(lo, reduce_min(vlo));
-            hi = lanes::max(hi, reduce_max(vhi));
-        }
-        for (; i < n; ++i) {
-            if (!std::isfinite(x[i])) return false;
-            lo = lanes::min(lo, x[i]);
-            hi = lanes::max(hi, x[i]);
         }
         return true;
     }
 
     // Column-wise ranges for per_channel<1>: lanes are columns.
     static bool fold_columns(const float* x, index_t cols, float* lo, float* hi) {
-        index_t c = 0;
-        for (; c + W <= cols; c += W) {
+        const index_t full = cols - cols % W;
+        for (index_t c = 0; c < full; c += W) {
             const F v = F::load_unaligned(x + c);
-            if (xsimd::any(xsimd::isnan(v - v))) return false;
+            if (xsimd::any(abs_bits(v) >= I(inf_bits))) return false;
             xsimd::min(F::load_unaligned(lo + c), v).store_unaligned(lo + c);
             xsimd::max(F::load_unaligned(hi + c), v).store_unaligned(hi + c);
         }
-        for (; c < cols; ++c) {
+        for (index_t c = full; c < cols; ++c) {
             if (!std::isfinite(x[c])) return false;
             lo[c] = lanes::min(lo[c], x[c]);
             hi[c] = lanes::max(hi[c], x[c]);
@@ -183,25 +199,178 @@ struct vector_quantizer {
         return true;
     }
 
+    // Parameters of W groups, one per lane, in arrays the codes loop broadcasts from.
+    struct block {
+        alignas(64) float inv[lanes];
+        alignas(64) float lo[lanes];
+        alignas(64) float hi[lanes];
+        alignas(64) float scale[lanes];
+        alignas(64) std::int32_t zp[lanes];
+        alignas(64) typename Scheme::scale_type stored[lanes];
+    };
+
+    static constexpr bool lane_wise_params =
+        std::is_same_v<typename Scheme::scale_storage, scale_f32> ||
+        (std::is_same_v<typename Scheme::scale_storage, scale_f16> && has_f16_round_trip<XA>);
+
+    // The parameters of W groups from their ranges (lane k = group k), as try_group_params
+    // computes them; false when one group's range cannot be represented.
+    static bool block_params(F lo, F hi, block& b) {
+        if constexpr (!lane_wise_params) {
+            alignas(64) float l[lanes], h[lanes];
+            lo.store_aligned(l);
+            hi.store_aligned(h);
+            for (std::size_t k = 0; k < lanes; ++k) {
+                params_t p;
+                float raw;
+                if (!try_group_params<Scheme>(l[k], h[k], raw, p)) return false;
+                b.inv[k] = p.inv_scale;
+                b.lo[k] = static_cast<float>(Scheme::qmin - p.zero_point);
+                b.hi[k] = static_cast<float>(Scheme::qmax - p.zero_point);
+                b.scale[k] = p.scale;
+                b.zp[k] = p.zero_point;
+                b.stored[k] = p.stored;
+            }
+            return true;
+        } else {
+            if constexpr (Scheme::range::clips) {
+                lo = lo * F(Scheme::range::ratio());
+                hi = hi * F(Scheme::range::ratio());
+            }
+            F raw;
+            xsimd::batch_bool<float, XA> zero;
+            if constexpr (Scheme::has_zero_point) {
+                lo = xsimd::min(lo, F(0.0f));
+                hi = xsimd::max(hi, F(0.0f));
+                raw = (hi - lo) / F(static_cast<float>(Scheme::qmax - Scheme::qmin));
+                zero = hi == lo;
+            } else {
+                const F amax = xsimd::max(-lo, hi);
+                raw = amax / F(static_cast<float>(Scheme::qmax));
+                zero = amax == F(0.0f);
+            }
+            F scale = raw;
+            if constexpr (std::is_same_v<typename Scheme::scale_storage, scale_f16>)
+                scale = f16_round_trip(raw, reinterpret_cast<std::uint16_t*>(b.stored));
+            const F inv = F(1.0f) / scale;
+            const F inf(std::numeric_limits<float>::infinity());
+            const auto bad = !zero & (!(xsimd::abs(raw) < inf) | !(xsimd::abs(scale) < inf) | (scale == F(0.0f)) |
+                                      !(xsimd::abs(inv) < inf));
+            if (xsimd::any(bad)) return false;
+            xsimd::select(zero, F(0.0f), scale).store_aligned(b.scale);
+            xsimd::select(zero, F(0.0f), inv).store_aligned(b.inv);
+            if constexpr (std::is_same_v<typename Scheme::scale_storage, scale_f32>) scale.store_aligned(b.stored);
+            I zp(0);
+            if constexpr (Scheme::has_zero_point) {
+                const I shift = xsimd::batch_cast<std::int32_t>(xsimd::nearbyint(lo * xsimd::select(zero, F(0.0f), inv)));
+                const F clamped = xsimd::batch_cast<float>(
+                    xsimd::min(xsimd::max(I(Scheme::qmin) - shift, I(Scheme::qmin)), I(Scheme::qmax)));
+                zp = xsimd::batch_cast<std::int32_t>(xsimd::select(zero, F(0.0f), clamped));
+            }
+            zp.store_aligned(b.zp);
+            xsimd::batch_cast<float>(I(Scheme::qmin) - zp).store_aligned(b.lo);
+            xsimd::batch_cast<float>(I(Scheme::qmax) - zp).store_aligned(b.hi);
+            return true;
+        }
+    }
+
+    // W consecutive groups of G elements (G a multiple of W): ranges one group per lane, then
+    // parameters lane-wise, then codes group by group.
+    template <class Out>
+    static bool group_block(const float* x, std::uint64_t index, typename Scheme::scale_type* stored,
+                            typename Scheme::code_type* zps, Out* out) {
+        constexpr index_t G = detail::group_size_v<granularity>;
+        F part_lo[lanes], part_hi[lanes];
+        I bad(0);
+        for (std::size_t k = 0; k < lanes; ++k) {
+            const float* xg = x + static_cast<index_t>(k) * G;
+            F v = F::load_unaligned(xg);
+            I m = abs_bits(v);
+            F l = v, h = v;
+            for (index_t j = W; j < G; j += W) {
+                v = F::load_unaligned(xg + j);
+                m = xsimd::max(m, abs_bits(v));
+                if constexpr (Scheme::has_zero_point) {
+                    l = xsimd::min(l, v);
+                    h = xsimd::max(h, v);
+                }
+            }
+            bad = xsimd::max(bad, m);
+            part_lo[k] = l;
+            part_hi[k] = xsimd::bitwise_cast<F>(m);
+            if constexpr (Scheme::has_zero_point) part_hi[k] = h;
+        }
+        if (xsimd::any(bad >= I(inf_bits))) return false;
+        F lo, hi;
+        if constexpr (Scheme::has_zero_point) {
+            lo = reduce_each(part_lo, [](const F& a, const F& c) { return xsimd::min(a, c); });
+            hi = reduce_each(part_hi, [](const F& a, const F& c) { return xsimd::max(a, c); });
+        } else {
+            hi = reduce_each(part_hi, int_max);
+            lo = -hi;
+        }
+        block b;
+        if (!block_params(lo, hi, b)) return false;
+        for (std::size_t k = 0; k < lanes; ++k) {
+            const index_t at = static_cast<index_t>(k) * G;
+            stored[k] = b.stored[k];
+            if constexpr (Scheme::has_zero_point) zps[k] = static_cast<typename Scheme::code_type>(b.zp[k]);
+            const lane_params lp{F(b.inv[k]), F(b.lo[k]), F(b.hi[k]), F(b.scale[k]), I(b.zp[k])};
+            params_t sp;
+            sp.scale = b.scale[k];
+            sp.inv_scale = b.inv[k];
+            sp.zero_point = b.zp[k];
+            elements(x + at, G, index + static_cast<std::uint64_t>(at), out + at, [&](index_t) { return lp; },
+                     [&](index_t) -> const params_t& { return sp; });
+        }
+        return true;
+    }
+
+    // Row r of a per-group or per-row scheme in one pass: each group's range, parameters and
+    // codes (Out = std::uint8_t) or fake-quantized values (Out = float). Stored scales and zero
+    // points of the row's groups go to stored[] and zps[]. False on anything the reference must
+    // report.
+    template <class Out>
+    static bool stream_row(const float* xr, index_t r, index_t cols, typename Scheme::scale_type* stored,
+                           typename Scheme::code_type* zps, Out* out) {
+        constexpr index_t G = detail::group_size_v<granularity>;
+        const index_t seg = G > 0 ? G : cols;
+        const index_t groups = cols / seg;
+        const auto base = static_cast<std::uint64_t>(r * cols);
+        index_t g = 0;
+        if constexpr (G > 0 && G % W == 0) {
+            for (; g + W <= groups; g += W)
+                if (!group_block(xr + g * G, base + static_cast<std::uint64_t>(g * G), stored + g, zps + g, out + g * G))
+                    return false;
+        }
+        for (; g < groups; ++g) {
+            float lo = std::numeric_limits<float>::infinity(), hi = -lo, raw;
+            params_t p;
+            if (!fold_range(xr + g * seg, seg, lo, hi) || !try_group_params<Scheme>(lo, hi, raw, p)) return false;
+            stored[g] = p.stored;
+            if constexpr (Scheme::has_zero_point) zps[g] = static_cast<typename Scheme::code_type>(p.zero_point);
+            const lane_params lp = broadcast(p);
+            elements(xr + g * seg, seg, base + static_cast<std::uint64_t>(g * seg), out + g * seg,
+                     [&](index_t) { return lp; }, [&](index_t) -> const params_t& { return p; });
+        }
+        return true;
+    }
+
+    static constexpr bool streams =
+        detail::group_size_v<granularity> > 0 || std::is_same_v<granularity, per_channel<0>>;
+
+    // Two passes (per-tensor and per-column schemes): every group's parameters first.
     static std::vector<params_t> params(matrix_view<const float> x, const char* who) {
-        const index_t groups = x.empty() ? 0 : granularity::group_count(x.rows, x.cols);
+        const index_t groups = granularity::group_count(x.rows, x.cols);
         std::vector<float> lo(static_cast<std::size_t>(groups), std::numeric_limits<float>::infinity());
         std::vector<float> hi(static_cast<std::size_t>(groups), -std::numeric_limits<float>::infinity());
         bool finite = true;
         for (index_t r = 0; r < x.rows && finite; ++r) {
             const float* row = x.data + r * x.row_stride;
-            if constexpr (per_column) {
+            if constexpr (per_column)
                 finite = fold_columns(row, x.cols, lo.data(), hi.data());
-            } else if constexpr (detail::group_size_v<granularity> > 0) {
-                constexpr index_t G = granularity::group_size;
-                for (index_t s = 0; s < x.cols / G && finite; ++s) {
-                    const auto g = static_cast<std::size_t>(granularity::group_of(r, s * G, x.cols));
-                    finite = fold_range(row + s * G, G, lo[g], hi[g]);
-                }
-            } else {
-                const auto g = static_cast<std::size_t>(granularity::group_of(r, 0, x.cols));
-                finite = fold_range(row, x.cols, lo[g], hi[g]);
-            }
+            else
+                finite = fold_range(row, x.cols, lo[0], hi[0]);
         }
         if (!finite) return detail::compute_params<Scheme>(x, who);  // throws, naming the element
         std::vector<params_t> out;
@@ -212,7 +381,7 @@ struct vector_quantizer {
         return out;
     }
 
-    // Quantized codes (Out = std::uint8_t) or fake-quantized values (Out = float) of row r.
+    // Row r of a two-pass scheme: codes (Out = std::uint8_t) or fake-quantized values (Out = float).
     template <class Out>
     static void row(const float* xr, index_t r, index_t cols, const std::vector<params_t>& ps,
                     const column_arrays* columns, Out* out) {
@@ -220,46 +389,64 @@ struct vector_quantizer {
         if constexpr (per_column) {
             elements(xr, cols, base, out, [&](index_t i) { return columns->at(i); },
                      [&](index_t i) -> const params_t& { return ps[static_cast<std::size_t>(i)]; });
-        } else if constexpr (detail::group_size_v<granularity> > 0) {
-            constexpr index_t G = granularity::group_size;
-            for (index_t c = 0; c < cols; c += G) segment(xr + c, G, base + static_cast<std::uint64_t>(c), ps, r, c, cols, out + c);
         } else {
-            segment(xr, cols, base, ps, r, 0, cols, out);
+            const params_t& p = ps[0];
+            const lane_params lp = broadcast(p);
+            elements(xr, cols, base, out, [&](index_t) { return lp; }, [&](index_t) -> const params_t& { return p; });
         }
     }
 
-    // n elements that share the parameters of the group of element (r, c).
-    template <class Out>
-    static void segment(const float* x, index_t n, std::uint64_t index, const std::vector<params_t>& ps, index_t r,
-                        index_t c, index_t cols, Out* out) {
-        const params_t& p = ps[static_cast<std::size_t>(granularity::group_of(r, c, cols))];
-        const lane_params lp = broadcast(p);
-        elements(x, n, index, out, [&](index_t) { return lp; }, [&](index_t) -> const params_t& { return p; });
-    }
-
+    // x is non-empty with unit column stride; out has its shape.
     static void quantize(matrix_view<const float> x, quantized_tensor<Scheme>& out) {
-        const auto ps = params(x, "quantize");
-        for (std::size_t g = 0; g < ps.size(); ++g) {
-            out.stored_scales()[g] = ps[g].stored;
-            if constexpr (Scheme::has_zero_point)
-                out.zero_points()[g] = static_cast<typename Scheme::code_type>(ps[g].zero_point);
-        }
-        std::unique_ptr<column_arrays> columns;
-        if constexpr (per_column) columns = std::make_unique<column_arrays>(ps);
         std::vector<std::uint8_t> codes(static_cast<std::size_t>(x.cols));
-        for (index_t r = 0; r < x.rows; ++r) {
-            std::uint8_t* dst = N == 8 ? out.row_data(r) : codes.data();
-            row(x.data + r * x.row_stride, r, x.cols, ps, columns.get(), dst);
-            if constexpr (N != 8) pack_bytes<N, typename Scheme::packing>(codes.data(), x.cols, out.row_data(r));
+        if constexpr (streams) {
+            const index_t per_row = out.group_count() / x.rows;
+            std::vector<typename Scheme::code_type> no_zero_points(static_cast<std::size_t>(per_row));
+            for (index_t r = 0; r < x.rows; ++r) {
+                std::uint8_t* dst = N == 8 ? out.row_data(r) : codes.data();
+                auto* zps = Scheme::has_zero_point ? out.zero_points().data() + r * per_row : no_zero_points.data();
+                if (!stream_row(x.data + r * x.row_stride, r, x.cols, out.stored_scales().data() + r * per_row, zps, dst)) {
+                    reference::quantize<Scheme>(x, out);  // reports the error exactly as the reference does
+                    return;
+                }
+                if constexpr (N != 8) pack_bytes<N, typename Scheme::packing>(codes.data(), x.cols, out.row_data(r));
+            }
+        } else {
+            const auto ps = params(x, "quantize");
+            for (std::size_t g = 0; g < ps.size(); ++g) {
+                out.stored_scales()[g] = ps[g].stored;
+                if constexpr (Scheme::has_zero_point)
+                    out.zero_points()[g] = static_cast<typename Scheme::code_type>(ps[g].zero_point);
+            }
+            std::unique_ptr<column_arrays> columns;
+            if constexpr (per_column) columns = std::make_unique<column_arrays>(ps);
+            for (index_t r = 0; r < x.rows; ++r) {
+                std::uint8_t* dst = N == 8 ? out.row_data(r) : codes.data();
+                row(x.data + r * x.row_stride, r, x.cols, ps, columns.get(), dst);
+                if constexpr (N != 8) pack_bytes<N, typename Scheme::packing>(codes.data(), x.cols, out.row_data(r));
+            }
         }
     }
 
+    // x and out are non-empty with unit column stride, equal shapes, and do not partially overlap.
     static void fake_quantize(matrix_view<const float> x, matrix_view<float> out) {
-        const auto ps = params(x, "fake_quantize");
-        std::unique_ptr<column_arrays> columns;
-        if constexpr (per_column) columns = std::make_unique<column_arrays>(ps);
-        for (index_t r = 0; r < x.rows; ++r)
-            row(x.data + r * x.row_stride, r, x.cols, ps, columns.get(), out.data + r * out.row_stride);
+        if constexpr (streams) {
+            const index_t per_row = granularity::group_count(1, x.cols);
+            std::vector<typename Scheme::scale_type> stored(static_cast<std::size_t>(per_row));
+            std::vector<typename Scheme::code_type> zps(static_cast<std::size_t>(per_row));
+            for (index_t r = 0; r < x.rows; ++r)
+                if (!stream_row(x.data + r * x.row_stride, r, x.cols, stored.data(), zps.data(),
+                                out.data + r * out.row_stride)) {
+                    reference::fake_quantize<Scheme>(x, out);  // reports the error exactly as the reference does
+                    return;
+                }
+        } else {
+            const auto ps = params(x, "fake_quantize");
+            std::unique_ptr<column_arrays> columns;
+            if constexpr (per_column) columns = std::make_unique<column_arrays>(ps);
+            for (index_t r = 0; r < x.rows; ++r)
+                row(x.data + r * x.row_stride, r, x.cols, ps, columns.get(), out.data + r * out.row_stride);
+        }
     }
 
     // float(q - zp) * scale for n codes given as N-bit fields in bytes.

@@ -32,11 +32,10 @@ struct group_params {
     int zero_point = 0;
 };
 
-// `who` (the calling function), g and cols name the group in messages ("quantize: row 3, group 1");
-// the text is built only on failure.
+// The parameters of a group, or false (and p unspecified) when step 4 finds the range cannot be
+// represented. `lo` and `hi` return the range after steps 1 and 2, for messages.
 template <class Scheme>
-group_params<Scheme> compute_group_params(float lo, float hi, const char* who, index_t g, index_t cols) {
-    auto where = [&] { return std::string(who) + ": " + Scheme::granularity::describe(g, cols); };
+bool try_group_params(float& lo, float& hi, float& raw, group_params<Scheme>& p) {
     using storage = typename Scheme::scale_storage;
     constexpr int qmin = Scheme::qmin;
     constexpr int qmax = Scheme::qmax;
@@ -45,7 +44,6 @@ group_params<Scheme> compute_group_params(float lo, float hi, const char* who, i
         lo *= ratio;
         hi *= ratio;
     }
-    float raw;
     bool zero_range;
     if constexpr (Scheme::has_zero_point) {
         lo = std::min(lo, 0.0f);
@@ -57,30 +55,42 @@ group_params<Scheme> compute_group_params(float lo, float hi, const char* who, i
         raw = amax / static_cast<float>(qmax);
         zero_range = amax == 0.0f;
     }
-    group_params<Scheme> p;
+    p = group_params<Scheme>{};
     if (zero_range) {
         p.stored = storage::encode(0.0f);
-        return p;
+        return true;
     }
-    if (!std::isfinite(raw))
-        detail::fail(where(), ": the range [", lo, ", ", hi, "] gives a scale that overflows f32");
+    if (!std::isfinite(raw)) return false;
     p.stored = storage::encode(raw);
     p.scale = storage::decode(p.stored);
-    if (!std::isfinite(p.scale))
-        detail::fail(where(), ": the scale ", raw, " of the range [", lo, ", ", hi, "] overflows ", storage::name,
-                     " storage");
-    if (p.scale == 0.0f)
-        detail::fail(where(), ": the scale ", raw, " of the range [", lo, ", ", hi, "] underflows to zero in ",
-                     storage::name, " storage");
+    if (!std::isfinite(p.scale) || p.scale == 0.0f) return false;
     p.inv_scale = 1.0f / p.scale;
-    if (!std::isfinite(p.inv_scale))
-        detail::fail(where(), ": the scale ", p.scale, " of the range [", lo, ", ", hi,
-                     "] is so small that its reciprocal overflows f32");
+    if (!std::isfinite(p.inv_scale)) return false;
     if constexpr (Scheme::has_zero_point) {
         const int shift = static_cast<int>(round_nearest_even::apply(lo * p.inv_scale));
         p.zero_point = std::clamp(qmin - shift, qmin, qmax);
     }
-    return p;
+    return true;
+}
+
+// The same, throwing a lowbit::error that says why. `who` (the calling function), g and cols name
+// the group in the message ("quantize: row 3, group 1").
+template <class Scheme>
+group_params<Scheme> compute_group_params(float lo, float hi, const char* who, index_t g, index_t cols) {
+    group_params<Scheme> p;
+    float raw = 0.0f;
+    if (try_group_params<Scheme>(lo, hi, raw, p)) return p;
+    using storage = typename Scheme::scale_storage;
+    const std::string where = std::string(who) + ": " + Scheme::granularity::describe(g, cols);
+    if (!std::isfinite(raw)) detail::fail(where, ": the range [", lo, ", ", hi, "] gives a scale that overflows f32");
+    const float scale = storage::decode(storage::encode(raw));
+    if (!std::isfinite(scale))
+        detail::fail(where, ": the scale ", raw, " of the range [", lo, ", ", hi, "] overflows ", storage::name, " storage");
+    if (scale == 0.0f)
+        detail::fail(where, ": the scale ", raw, " of the range [", lo, ", ", hi, "] underflows to zero in ", storage::name,
+                     " storage");
+    detail::fail(where, ": the scale ", scale, " of the range [", lo, ", ", hi,
+                 "] is so small that its reciprocal overflows f32");
 }
 
 }  // namespace lowbit

@@ -1,0 +1,161 @@
+// lowbit/kernels/simd_ops.hpp - what xsimd 8.1 lacks for quantization kernels: narrowing int32
+// lanes to bytes, widening bytes to int32 lanes, and horizontal min / max. One overload per xsimd
+// architecture, chosen by the batch type, written with that architecture's intrinsics.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+#include <utility>
+
+#include <xsimd/xsimd.hpp>
+#if XSIMD_WITH_SSE2
+#include <immintrin.h>
+#endif
+
+namespace lowbit::kernels {
+
+template <class XA>
+using f32 = xsimd::batch<float, XA>;
+template <class XA>
+using i32 = xsimd::batch<std::int32_t, XA>;
+
+// Each overload exists where the compiler flags enable its architecture. The declaration below
+// only makes the name a template everywhere; calls resolve to an architecture's overload.
+template <bool Signed, class XA>
+i32<XA> load_bytes(const std::uint8_t* src, XA);
+
+#if XSIMD_WITH_SSE4_1
+// Stores the low byte of each int32 lane (the lanes hold codes in [-128, 255]).
+inline void store_low_bytes(const i32<xsimd::sse4_1>& v, std::uint8_t* dst) {
+    const __m128i m = _mm_and_si128(v, _mm_set1_epi32(0xff));
+    const __m128i b = _mm_packus_epi16(_mm_packus_epi32(m, m), _mm_setzero_si128());
+    const auto word = static_cast<std::uint32_t>(_mm_cvtsi128_si32(b));
+    std::memcpy(dst, &word, 4);
+}
+
+template <bool Signed>
+i32<xsimd::sse4_1> load_bytes(const std::uint8_t* src, xsimd::sse4_1) {
+    std::int32_t word;
+    std::memcpy(&word, src, 4);
+    const __m128i b = _mm_cvtsi32_si128(word);
+    return Signed ? _mm_cvtepi8_epi32(b) : _mm_cvtepu8_epi32(b);
+}
+
+inline float reduce_min(const f32<xsimd::sse4_1>& v) {
+    __m128 m = _mm_min_ps(v, _mm_movehl_ps(v, v));
+    m = _mm_min_ss(m, _mm_shuffle_ps(m, m, 1));
+    return _mm_cvtss_f32(m);
+}
+inline float reduce_max(const f32<xsimd::sse4_1>& v) {
+    __m128 m = _mm_max_ps(v, _mm_movehl_ps(v, v));
+    m = _mm_max_ss(m, _mm_shuffle_ps(m, m, 1));
+    return _mm_cvtss_f32(m);
+}
+
+// reduce_each(v, op): lane k of the result is op folded over the lanes of v[k] (k < W), by a
+// transposing tree: each level interleaves pairs of batches and combines them, halving the number
+// of batches and doubling the groups each holds. op combines two batches lane-wise; min and max
+// are associative and commutative, so the tree gives the same value as any other order.
+template <class Op>
+f32<xsimd::sse4_1> reduce_each(const f32<xsimd::sse4_1>* v, Op op) {
+    using F = f32<xsimd::sse4_1>;
+    const F a0 = op(F(_mm_unpacklo_ps(v[0], v[1])), F(_mm_unpackhi_ps(v[0], v[1])));
+    const F a1 = op(F(_mm_unpacklo_ps(v[2], v[3])), F(_mm_unpackhi_ps(v[2], v[3])));
+    return op(F(_mm_shuffle_ps(a0, a1, _MM_SHUFFLE(1, 0, 1, 0))), F(_mm_shuffle_ps(a0, a1, _MM_SHUFFLE(3, 2, 3, 2))));
+}
+#endif
+
+#if XSIMD_WITH_AVX2
+inline void store_low_bytes(const i32<xsimd::avx2>& v, std::uint8_t* dst) {
+    const __m256i m = _mm256_and_si256(v, _mm256_set1_epi32(0xff));
+    const __m128i w = _mm_packus_epi32(_mm256_castsi256_si128(m), _mm256_extracti128_si256(m, 1));
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(dst), _mm_packus_epi16(w, w));
+}
+
+template <bool Signed>
+i32<xsimd::avx2> load_bytes(const std::uint8_t* src, xsimd::avx2) {
+    const __m128i b = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(src));
+    return Signed ? _mm256_cvtepi8_epi32(b) : _mm256_cvtepu8_epi32(b);
+}
+
+inline float reduce_min(const f32<xsimd::avx2>& v) {
+    return reduce_min(f32<xsimd::sse4_1>(_mm_min_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1))));
+}
+inline float reduce_max(const f32<xsimd::avx2>& v) {
+    return reduce_max(f32<xsimd::sse4_1>(_mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1))));
+}
+
+template <class Op>
+f32<xsimd::avx2> reduce_each(const f32<xsimd::avx2>* v, Op op) {
+    using F = f32<xsimd::avx2>;
+    F a[4];
+    for (int i = 0; i < 4; ++i)
+        a[i] = op(F(_mm256_unpacklo_ps(v[2 * i], v[2 * i + 1])), F(_mm256_unpackhi_ps(v[2 * i], v[2 * i + 1])));
+    F b[2];
+    for (int i = 0; i < 2; ++i)
+        b[i] = op(F(_mm256_shuffle_ps(a[2 * i], a[2 * i + 1], _MM_SHUFFLE(1, 0, 1, 0))),
+                  F(_mm256_shuffle_ps(a[2 * i], a[2 * i + 1], _MM_SHUFFLE(3, 2, 3, 2))));
+    return op(F(_mm256_permute2f128_ps(b[0], b[1], 0x20)), F(_mm256_permute2f128_ps(b[0], b[1], 0x31)));
+}
+
+#if defined(__F16C__)
+// The f16 round trip of a batch (round to nearest even by the instruction's immediate, exact back),
+// with the 16-bit patterns stored to `bits`. Needs F16C, which x86-64-v3 and later include.
+inline f32<xsimd::avx2> f16_round_trip(const f32<xsimd::avx2>& x, std::uint16_t* bits) {
+    const __m128i h = _mm256_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(bits), h);
+    return _mm256_cvtph_ps(h);
+}
+#endif
+#endif
+
+#if XSIMD_WITH_AVX512BW
+inline void store_low_bytes(const i32<xsimd::avx512bw>& v, std::uint8_t* dst) {
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), _mm512_cvtepi32_epi8(v));
+}
+
+template <bool Signed>
+i32<xsimd::avx512bw> load_bytes(const std::uint8_t* src, xsimd::avx512bw) {
+    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src));
+    return Signed ? _mm512_cvtepi8_epi32(b) : _mm512_cvtepu8_epi32(b);
+}
+
+inline float reduce_min(const f32<xsimd::avx512bw>& v) { return _mm512_reduce_min_ps(v); }
+inline float reduce_max(const f32<xsimd::avx512bw>& v) { return _mm512_reduce_max_ps(v); }
+
+template <class Op>
+f32<xsimd::avx512bw> reduce_each(const f32<xsimd::avx512bw>* v, Op op) {
+    using F = f32<xsimd::avx512bw>;
+    F a[8];
+    for (int i = 0; i < 8; ++i)
+        a[i] = op(F(_mm512_unpacklo_ps(v[2 * i], v[2 * i + 1])), F(_mm512_unpackhi_ps(v[2 * i], v[2 * i + 1])));
+    F b[4];
+    for (int i = 0; i < 4; ++i)
+        b[i] = op(F(_mm512_shuffle_ps(a[2 * i], a[2 * i + 1], _MM_SHUFFLE(1, 0, 1, 0))),
+                  F(_mm512_shuffle_ps(a[2 * i], a[2 * i + 1], _MM_SHUFFLE(3, 2, 3, 2))));
+    F c[2];
+    for (int i = 0; i < 2; ++i)
+        c[i] = op(F(_mm512_shuffle_f32x4(b[2 * i], b[2 * i + 1], _MM_SHUFFLE(2, 0, 2, 0))),
+                  F(_mm512_shuffle_f32x4(b[2 * i], b[2 * i + 1], _MM_SHUFFLE(3, 1, 3, 1))));
+    return op(F(_mm512_shuffle_f32x4(c[0], c[1], _MM_SHUFFLE(2, 0, 2, 0))),
+              F(_mm512_shuffle_f32x4(c[0], c[1], _MM_SHUFFLE(3, 1, 3, 1))));
+}
+
+#if defined(__F16C__)
+inline f32<xsimd::avx512bw> f16_round_trip(const f32<xsimd::avx512bw>& x, std::uint16_t* bits) {
+    const __m256i h = _mm512_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(bits), h);
+    return _mm512_cvtph_ps(h);
+}
+#endif
+#endif
+
+// Whether f16_round_trip exists for an architecture (x86 vector tags from avx2 up, with F16C).
+template <class XA, class = void>
+inline constexpr bool has_f16_round_trip = false;
+template <class XA>
+inline constexpr bool has_f16_round_trip<
+    XA, std::void_t<decltype(f16_round_trip(std::declval<f32<XA>>(), static_cast<std::uint16_t*>(nullptr)))>> = true;
+
+}  // namespace lowbit::kernels
