@@ -9,6 +9,7 @@
 // <arch> "reference" is the scalar specification; the others are the vector kernels of that tag.
 // Sizes: 65,536 floats (L2-resident) and 64 Mi floats (DRAM). Matrices are (elements / 4096) x 4096.
 #include <cstring>
+#include <new>
 #include <random>
 #include <string>
 #include <vector>
@@ -21,11 +22,27 @@ using namespace lowbit;
 
 namespace {
 
+// 64-byte aligned float buffers, as engines allocate them (aligned outputs get streaming stores).
+template <class T>
+struct aligned_allocator {
+    using value_type = T;
+    aligned_allocator() = default;
+    template <class U>
+    aligned_allocator(const aligned_allocator<U>&) {}
+    T* allocate(std::size_t n) { return static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t{64})); }
+    void deallocate(T* p, std::size_t) { ::operator delete(p, std::align_val_t{64}); }
+    template <class U>
+    bool operator==(const aligned_allocator<U>&) const { return true; }
+    template <class U>
+    bool operator!=(const aligned_allocator<U>&) const { return false; }
+};
+using buffer = std::vector<float, aligned_allocator<float>>;
+
 constexpr index_t cols = 4096;
 const std::vector<std::int64_t> sizes = {65536, 64 << 20};
 
-const std::vector<float>& input(std::size_t n) {
-    static std::vector<float> x;
+const buffer& input(std::size_t n) {
+    static buffer x;
     if (x.size() < n) {
         std::mt19937 gen(1);
         std::normal_distribution<float> d(0.0f, 0.02f);
@@ -64,7 +81,7 @@ template <class Scheme, class Tag>
 void bm_fake_quantize(benchmark::State& state) {
     const auto n = static_cast<index_t>(state.range(0));
     const matrix_view<const float> x(input(static_cast<std::size_t>(n)).data(), n / cols, cols);
-    std::vector<float> out(static_cast<std::size_t>(n));
+    buffer out(static_cast<std::size_t>(n));
     for (auto _ : state) {
         if constexpr (std::is_same_v<Tag, reference_tag>)
             reference::fake_quantize<Scheme>(x, {out.data(), n / cols, cols});
@@ -80,7 +97,7 @@ template <class Scheme, class Tag>
 void bm_dequantize(benchmark::State& state) {
     const auto n = static_cast<index_t>(state.range(0));
     const auto q = reference::quantize<Scheme>({input(static_cast<std::size_t>(n)).data(), n / cols, cols});
-    std::vector<float> out(static_cast<std::size_t>(n));
+    buffer out(static_cast<std::size_t>(n));
     for (auto _ : state) {
         if constexpr (std::is_same_v<Tag, reference_tag>)
             reference::dequantize(q, {out.data(), n / cols, cols});
@@ -113,7 +130,7 @@ void bm_read(benchmark::State& state) {
 void bm_copy(benchmark::State& state) {
     const auto n = static_cast<std::size_t>(state.range(0));
     const float* x = input(n).data();
-    std::vector<float> out(n);
+    buffer out(n);
     for (auto _ : state) {
         std::memcpy(out.data(), x, n * 4);
         benchmark::DoNotOptimize(out.data());

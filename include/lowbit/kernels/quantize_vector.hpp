@@ -25,6 +25,7 @@
 #pragma once
 
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <memory>
@@ -97,11 +98,23 @@ struct vector_quantizer {
                static_cast<std::uint32_t>(index) > std::numeric_limits<std::uint32_t>::max() - static_cast<std::uint32_t>(W - 1);
     }
 
+    // Float outputs of at least this many bytes are written with non-temporal stores: they do
+    // not fit in cache anyway, and skipping the read-for-ownership saves a third of the traffic.
+    static constexpr std::size_t stream_bytes = std::size_t{8} << 20;
+
+    static void put(const F& v, float* p, bool stream) {
+        if (stream && reinterpret_cast<std::uintptr_t>(p) % sizeof(F) == 0)
+            stream_store(v, p);
+        else
+            v.store_unaligned(p);
+    }
+
     // Codes (Out = std::uint8_t, low bytes) or fake-quantized values (Out = float) of n elements
     // starting at flat index `index`. at(i) gives the lane parameters of elements i.., param(i)
     // the scalar parameters of element i.
     template <class Out, class At, class Param>
-    static void elements(const float* x, index_t n, std::uint64_t index, Out* out, At at, Param param) {
+    static void elements(const float* x, index_t n, std::uint64_t index, Out* out, At at, Param param,
+                         bool stream = false) {
         const index_t full = n - n % W;
         for (index_t i = 0; i < full; i += W) {
             const auto idx = index + static_cast<std::uint64_t>(i);
@@ -114,7 +127,7 @@ struct vector_quantizer {
             v = xsimd::min(xsimd::max(v, p.lo), p.hi);
             const F r = round(v, idx);
             if constexpr (std::is_same_v<Out, float>)
-                ((r + F(0.0f)) * p.scale).store_unaligned(out + i);
+                put((r + F(0.0f)) * p.scale, out + i, stream);
             else
                 store_low_bytes(xsimd::batch_cast<std::int32_t>(r) + p.zp, out + i);
         }
@@ -278,7 +291,7 @@ struct vector_quantizer {
     // parameters lane-wise, then codes group by group.
     template <class Out>
     static bool group_block(const float* x, std::uint64_t index, typename Scheme::scale_type* stored,
-                            typename Scheme::code_type* zps, Out* out) {
+                            typename Scheme::code_type* zps, Out* out, bool stream) {
         constexpr index_t G = detail::group_size_v<granularity>;
         F part_lo[lanes], part_hi[lanes];
         I bad(0);
@@ -321,7 +334,7 @@ struct vector_quantizer {
             sp.inv_scale = b.inv[k];
             sp.zero_point = b.zp[k];
             elements(x + at, G, index + static_cast<std::uint64_t>(at), out + at, [&](index_t) { return lp; },
-                     [&](index_t) -> const params_t& { return sp; });
+                     [&](index_t) -> const params_t& { return sp; }, stream);
         }
         return true;
     }
@@ -332,7 +345,7 @@ struct vector_quantizer {
     // report.
     template <class Out>
     static bool stream_row(const float* xr, index_t r, index_t cols, typename Scheme::scale_type* stored,
-                           typename Scheme::code_type* zps, Out* out) {
+                           typename Scheme::code_type* zps, Out* out, bool stream = false) {
         constexpr index_t G = detail::group_size_v<granularity>;
         const index_t seg = G > 0 ? G : cols;
         const index_t groups = cols / seg;
@@ -340,7 +353,8 @@ struct vector_quantizer {
         index_t g = 0;
         if constexpr (G > 0 && G % W == 0) {
             for (; g + W <= groups; g += W)
-                if (!group_block(xr + g * G, base + static_cast<std::uint64_t>(g * G), stored + g, zps + g, out + g * G))
+                if (!group_block(xr + g * G, base + static_cast<std::uint64_t>(g * G), stored + g, zps + g, out + g * G,
+                                 stream))
                     return false;
         }
         for (; g < groups; ++g) {
@@ -351,7 +365,7 @@ struct vector_quantizer {
             if constexpr (Scheme::has_zero_point) zps[g] = static_cast<typename Scheme::code_type>(p.zero_point);
             const lane_params lp = broadcast(p);
             elements(xr + g * seg, seg, base + static_cast<std::uint64_t>(g * seg), out + g * seg,
-                     [&](index_t) { return lp; }, [&](index_t) -> const params_t& { return p; });
+                     [&](index_t) { return lp; }, [&](index_t) -> const params_t& { return p; }, stream);
         }
         return true;
     }
@@ -384,15 +398,16 @@ struct vector_quantizer {
     // Row r of a two-pass scheme: codes (Out = std::uint8_t) or fake-quantized values (Out = float).
     template <class Out>
     static void row(const float* xr, index_t r, index_t cols, const std::vector<params_t>& ps,
-                    const column_arrays* columns, Out* out) {
+                    const column_arrays* columns, Out* out, bool stream = false) {
         const auto base = static_cast<std::uint64_t>(r * cols);
         if constexpr (per_column) {
             elements(xr, cols, base, out, [&](index_t i) { return columns->at(i); },
-                     [&](index_t i) -> const params_t& { return ps[static_cast<std::size_t>(i)]; });
+                     [&](index_t i) -> const params_t& { return ps[static_cast<std::size_t>(i)]; }, stream);
         } else {
             const params_t& p = ps[0];
             const lane_params lp = broadcast(p);
-            elements(xr, cols, base, out, [&](index_t) { return lp; }, [&](index_t) -> const params_t& { return p; });
+            elements(xr, cols, base, out, [&](index_t) { return lp; }, [&](index_t) -> const params_t& { return p; },
+                     stream);
         }
     }
 
@@ -430,13 +445,15 @@ struct vector_quantizer {
 
     // x and out are non-empty with unit column stride, equal shapes, and do not partially overlap.
     static void fake_quantize(matrix_view<const float> x, matrix_view<float> out) {
+        const bool stream = static_cast<std::size_t>(x.rows * x.cols) * sizeof(float) >= stream_bytes;
         if constexpr (streams) {
             const index_t per_row = granularity::group_count(1, x.cols);
             std::vector<typename Scheme::scale_type> stored(static_cast<std::size_t>(per_row));
             std::vector<typename Scheme::code_type> zps(static_cast<std::size_t>(per_row));
             for (index_t r = 0; r < x.rows; ++r)
                 if (!stream_row(x.data + r * x.row_stride, r, x.cols, stored.data(), zps.data(),
-                                out.data + r * out.row_stride)) {
+                                out.data + r * out.row_stride, stream)) {
+                    stream_fence();
                     reference::fake_quantize<Scheme>(x, out);  // reports the error exactly as the reference does
                     return;
                 }
@@ -445,18 +462,19 @@ struct vector_quantizer {
             std::unique_ptr<column_arrays> columns;
             if constexpr (per_column) columns = std::make_unique<column_arrays>(ps);
             for (index_t r = 0; r < x.rows; ++r)
-                row(x.data + r * x.row_stride, r, x.cols, ps, columns.get(), out.data + r * out.row_stride);
+                row(x.data + r * x.row_stride, r, x.cols, ps, columns.get(), out.data + r * out.row_stride, stream);
         }
+        if (stream) stream_fence();
     }
 
     // float(q - zp) * scale for n codes given as N-bit fields in bytes.
     static void dequantize_fields(const std::uint8_t* fields, index_t n, const lane_params& p, const params_t& sp,
-                                  float* out) {
+                                  float* out, bool stream) {
         const index_t full = n - n % W;
         for (index_t i = 0; i < full; i += W) {
             I q = load_bytes<Scheme::bits::is_signed && N == 8>(fields + i, XA{});
             if constexpr (Scheme::bits::is_signed && N < 8) q = (q ^ I(1 << (N - 1))) - I(1 << (N - 1));
-            (xsimd::batch_cast<float>(q - p.zp) * p.scale).store_unaligned(out + i);
+            put(xsimd::batch_cast<float>(q - p.zp) * p.scale, out + i, stream);
         }
         for (index_t i = full; i < n; ++i)
             out[i] = dequantize_value(detail::decode_field<N, Scheme::bits::is_signed>(fields[i]), sp.zero_point, sp.scale);
@@ -464,14 +482,20 @@ struct vector_quantizer {
 
     static void dequantize(const quantized_tensor<Scheme>& t, matrix_view<float> out) {
         const index_t cols = t.cols();
-        std::vector<params_t> ps(static_cast<std::size_t>(t.group_count()));
-        for (index_t g = 0; g < t.group_count(); ++g) {
-            ps[static_cast<std::size_t>(g)].scale = t.scale(g);
-            ps[static_cast<std::size_t>(g)].zero_point = t.zero_point(g);
-        }
+        auto group = [&](index_t g) {
+            params_t p;
+            p.scale = t.scale(g);
+            p.zero_point = t.zero_point(g);
+            return p;
+        };
         std::unique_ptr<column_arrays> columns;
-        if constexpr (per_column) columns = std::make_unique<column_arrays>(ps);
+        std::vector<params_t> column_params;
+        if constexpr (per_column) {
+            for (index_t c = 0; c < cols; ++c) column_params.push_back(group(c));
+            columns = std::make_unique<column_arrays>(column_params);
+        }
         std::vector<std::uint8_t> fields(static_cast<std::size_t>(cols));
+        const bool stream = static_cast<std::size_t>(t.rows() * cols) * sizeof(float) >= stream_bytes;
         for (index_t r = 0; r < t.rows(); ++r) {
             const std::uint8_t* f = t.row_data(r);
             if constexpr (N != 8) {
@@ -481,19 +505,20 @@ struct vector_quantizer {
             float* dst = out.data + r * out.row_stride;
             if constexpr (per_column) {
                 index_t c = 0;
-                for (; c + W <= cols; c += W) dequantize_fields(f + c, W, columns->at(c), ps[static_cast<std::size_t>(c)], dst + c);
-                for (; c < cols; ++c) dequantize_fields(f + c, 1, lane_params{}, ps[static_cast<std::size_t>(c)], dst + c);
-            } else if constexpr (detail::group_size_v<granularity> > 0) {
-                constexpr index_t G = granularity::group_size;
-                for (index_t c = 0; c < cols; c += G) {
-                    const params_t& p = ps[static_cast<std::size_t>(granularity::group_of(r, c, cols))];
-                    dequantize_fields(f + c, G, broadcast(p), p, dst + c);
-                }
+                for (; c + W <= cols; c += W)
+                    dequantize_fields(f + c, W, columns->at(c), column_params[static_cast<std::size_t>(c)], dst + c, stream);
+                for (; c < cols; ++c)
+                    dequantize_fields(f + c, 1, lane_params{}, column_params[static_cast<std::size_t>(c)], dst + c, stream);
             } else {
-                const params_t& p = ps[static_cast<std::size_t>(granularity::group_of(r, 0, cols))];
-                dequantize_fields(f, cols, broadcast(p), p, dst);
+                constexpr index_t G = detail::group_size_v<granularity>;
+                const index_t seg = G > 0 ? G : cols;
+                for (index_t c = 0; c < cols; c += seg) {
+                    const params_t p = group(granularity::group_of(r, c, cols));
+                    dequantize_fields(f + c, seg, broadcast(p), p, dst + c, stream);
+                }
             }
         }
+        if (stream) stream_fence();
     }
 };
 

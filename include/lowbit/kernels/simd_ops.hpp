@@ -53,6 +53,11 @@ inline float reduce_max(const f32<xsimd::sse4_1>& v) {
     return _mm_cvtss_f32(m);
 }
 
+// Non-temporal store of a batch to an address aligned to the batch size: large outputs bypass
+// the caches and skip the read-for-ownership of ordinary stores. stream_fence() orders them.
+inline void stream_store(const f32<xsimd::sse4_1>& v, float* p) { _mm_stream_ps(p, v); }
+inline void stream_fence() { _mm_sfence(); }
+
 // reduce_each(v, op): lane k of the result is op folded over the lanes of v[k] (k < W), by a
 // transposing tree: each level interleaves pairs of batches and combines them, halving the number
 // of batches and doubling the groups each holds. op combines two batches lane-wise; min and max
@@ -85,6 +90,8 @@ inline float reduce_min(const f32<xsimd::avx2>& v) {
 inline float reduce_max(const f32<xsimd::avx2>& v) {
     return reduce_max(f32<xsimd::sse4_1>(_mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1))));
 }
+
+inline void stream_store(const f32<xsimd::avx2>& v, float* p) { _mm256_stream_ps(p, v); }
 
 template <class Op>
 f32<xsimd::avx2> reduce_each(const f32<xsimd::avx2>* v, Op op) {
@@ -123,6 +130,8 @@ i32<xsimd::avx512bw> load_bytes(const std::uint8_t* src, xsimd::avx512bw) {
 
 inline float reduce_min(const f32<xsimd::avx512bw>& v) { return _mm512_reduce_min_ps(v); }
 inline float reduce_max(const f32<xsimd::avx512bw>& v) { return _mm512_reduce_max_ps(v); }
+
+inline void stream_store(const f32<xsimd::avx512bw>& v, float* p) { _mm512_stream_ps(p, v); }
 
 template <class Op>
 f32<xsimd::avx512bw> reduce_each(const f32<xsimd::avx512bw>* v, Op op) {
