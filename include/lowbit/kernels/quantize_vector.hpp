@@ -109,14 +109,33 @@ struct vector_quantizer {
             v.store_unaligned(p);
     }
 
+    // The codes of the batch of elements i.. of x (deterministic rounding).
+    static I code(const float* x, index_t i, const lane_params& p, std::uint64_t index) {
+        F v = F::load_unaligned(x + i) * p.inv;
+        v = xsimd::min(xsimd::max(v, p.lo), p.hi);
+        if constexpr (std::is_same_v<typename Scheme::rounding, round_nearest_even>)
+            return cvt_nearest_even(v) + p.zp;
+        else
+            return xsimd::batch_cast<std::int32_t>(round(v, index + static_cast<std::uint64_t>(i))) + p.zp;
+    }
+
     // Codes (Out = std::uint8_t, low bytes) or fake-quantized values (Out = float) of n elements
     // starting at flat index `index`. at(i) gives the lane parameters of elements i.., param(i)
     // the scalar parameters of element i.
     template <class Out, class At, class Param>
     static void elements(const float* x, index_t n, std::uint64_t index, Out* out, At at, Param param,
                          bool stream = false) {
+        index_t i = 0;
+        if constexpr (!std::is_same_v<Out, float> && !Scheme::rounding::is_stochastic) {
+            // Four batches at a time: one pack-and-store of 4W codes.
+            const index_t full4 = n - n % (4 * W);
+            for (; i < full4; i += 4 * W)
+                store_codes4<Scheme::bits::is_signed>(code(x, i, at(i), index), code(x, i + W, at(i + W), index),
+                                                      code(x, i + 2 * W, at(i + 2 * W), index),
+                                                      code(x, i + 3 * W, at(i + 3 * W), index), out + i);
+        }
         const index_t full = n - n % W;
-        for (index_t i = 0; i < full; i += W) {
+        for (; i < full; i += W) {
             const auto idx = index + static_cast<std::uint64_t>(i);
             if (carries(idx)) {
                 for (index_t k = i; k < i + W; ++k) scalar_element(x[k], param(k), idx + static_cast<std::uint64_t>(k - i), out[k]);
@@ -131,7 +150,7 @@ struct vector_quantizer {
             else
                 store_low_bytes(xsimd::batch_cast<std::int32_t>(r) + p.zp, out + i);
         }
-        for (index_t i = full; i < n; ++i) scalar_element(x[i], param(i), index + static_cast<std::uint64_t>(i), out[i]);
+        for (index_t t = full; t < n; ++t) scalar_element(x[t], param(t), index + static_cast<std::uint64_t>(t), out[t]);
     }
 
     template <class Out>
@@ -293,6 +312,13 @@ struct vector_quantizer {
     static bool group_block(const float* x, std::uint64_t index, typename Scheme::scale_type* stored,
                             typename Scheme::code_type* zps, Out* out, bool stream) {
         constexpr index_t G = detail::group_size_v<granularity>;
+        // The hardware prefetcher does not run far enough ahead of this loop's bursts: ask for the
+        // block after next (its W * G floats, one request per 64-byte line).
+        // (Integer address arithmetic: the hint may point past the input, which a prefetch allows.)
+        constexpr auto block_bytes = static_cast<std::uintptr_t>(W * G) * sizeof(float);
+        const auto ahead = reinterpret_cast<std::uintptr_t>(x + W * G) + block_bytes;
+        for (std::uintptr_t line = 0; line < block_bytes; line += 64)
+            __builtin_prefetch(reinterpret_cast<const void*>(ahead + line));
         F part_lo[lanes], part_hi[lanes];
         I bad(0);
         for (std::size_t k = 0; k < lanes; ++k) {
@@ -324,6 +350,24 @@ struct vector_quantizer {
         }
         block b;
         if (!block_params(lo, hi, b)) return false;
+        constexpr index_t per_group = G / W;
+        if constexpr (!std::is_same_v<Out, float> && !Scheme::rounding::is_stochastic && per_group * W % 4 == 0) {
+            // The block's codes four batches at a time; batch j belongs to group j / per_group.
+            for (std::size_t k = 0; k < lanes; ++k) {
+                stored[k] = b.stored[k];
+                if constexpr (Scheme::has_zero_point) zps[k] = static_cast<typename Scheme::code_type>(b.zp[k]);
+            }
+            auto params_of = [&](index_t j) {
+                const auto k = static_cast<std::size_t>(j / per_group);
+                return lane_params{F(b.inv[k]), F(b.lo[k]), F(b.hi[k]), F(b.scale[k]), I(b.zp[k])};
+            };
+            for (index_t j = 0; j < per_group * W; j += 4)
+                store_codes4<Scheme::bits::is_signed>(
+                    code(x, j * W, params_of(j), index), code(x, (j + 1) * W, params_of(j + 1), index),
+                    code(x, (j + 2) * W, params_of(j + 2), index), code(x, (j + 3) * W, params_of(j + 3), index),
+                    out + j * W);
+            return true;
+        }
         for (std::size_t k = 0; k < lanes; ++k) {
             const index_t at = static_cast<index_t>(k) * G;
             stored[k] = b.stored[k];

@@ -20,10 +20,24 @@ using f32 = xsimd::batch<float, XA>;
 template <class XA>
 using i32 = xsimd::batch<std::int32_t, XA>;
 
+#if XSIMD_WITH_SSE2
+inline void stream_fence() { _mm_sfence(); }
+#else
+inline void stream_fence() {}
+#endif
+
+// Round to nearest even, then convert exactly (architectures without embedded rounding).
+template <class XA>
+i32<XA> cvt_nearest_even(const f32<XA>& v) {
+    return xsimd::batch_cast<std::int32_t>(xsimd::nearbyint(v));
+}
+
 // Each overload exists where the compiler flags enable its architecture. The declaration below
 // only makes the name a template everywhere; calls resolve to an architecture's overload.
 template <bool Signed, class XA>
 i32<XA> load_bytes(const std::uint8_t* src, XA);
+template <bool Signed, class XA>
+void store_codes4(const i32<XA>& a, const i32<XA>& b, const i32<XA>& c, const i32<XA>& d, std::uint8_t* dst);
 
 #if XSIMD_WITH_SSE4_1
 // Stores the low byte of each int32 lane (the lanes hold codes in [-128, 255]).
@@ -32,6 +46,15 @@ inline void store_low_bytes(const i32<xsimd::sse4_1>& v, std::uint8_t* dst) {
     const __m128i b = _mm_packus_epi16(_mm_packus_epi32(m, m), _mm_setzero_si128());
     const auto word = static_cast<std::uint32_t>(_mm_cvtsi128_si32(b));
     std::memcpy(dst, &word, 4);
+}
+
+// Stores four batches of codes (each lane in [-128, 127] if Signed, else [0, 255]) as bytes, in
+// order: saturating packs are exact on that range, and a permutation undoes their lane order.
+template <bool Signed>
+void store_codes4(const i32<xsimd::sse4_1>& a, const i32<xsimd::sse4_1>& b, const i32<xsimd::sse4_1>& c,
+                  const i32<xsimd::sse4_1>& d, std::uint8_t* dst) {
+    const __m128i ab = _mm_packs_epi32(a, b), cd = _mm_packs_epi32(c, d);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), Signed ? _mm_packs_epi16(ab, cd) : _mm_packus_epi16(ab, cd));
 }
 
 template <bool Signed>
@@ -56,7 +79,6 @@ inline float reduce_max(const f32<xsimd::sse4_1>& v) {
 // Non-temporal store of a batch to an address aligned to the batch size: large outputs bypass
 // the caches and skip the read-for-ownership of ordinary stores. stream_fence() orders them.
 inline void stream_store(const f32<xsimd::sse4_1>& v, float* p) { _mm_stream_ps(p, v); }
-inline void stream_fence() { _mm_sfence(); }
 
 // reduce_each(v, op): lane k of the result is op folded over the lanes of v[k] (k < W), by a
 // transposing tree: each level interleaves pairs of batches and combines them, halving the number
@@ -76,6 +98,15 @@ inline void store_low_bytes(const i32<xsimd::avx2>& v, std::uint8_t* dst) {
     const __m256i m = _mm256_and_si256(v, _mm256_set1_epi32(0xff));
     const __m128i w = _mm_packus_epi32(_mm256_castsi256_si128(m), _mm256_extracti128_si256(m, 1));
     _mm_storel_epi64(reinterpret_cast<__m128i*>(dst), _mm_packus_epi16(w, w));
+}
+
+template <bool Signed>
+void store_codes4(const i32<xsimd::avx2>& a, const i32<xsimd::avx2>& b, const i32<xsimd::avx2>& c,
+                  const i32<xsimd::avx2>& d, std::uint8_t* dst) {
+    const __m256i ab = _mm256_packs_epi32(a, b), cd = _mm256_packs_epi32(c, d);
+    const __m256i bytes = Signed ? _mm256_packs_epi16(ab, cd) : _mm256_packus_epi16(ab, cd);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst),
+                        _mm256_permutevar8x32_epi32(bytes, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7)));
 }
 
 template <bool Signed>
@@ -120,6 +151,21 @@ inline f32<xsimd::avx2> f16_round_trip(const f32<xsimd::avx2>& x, std::uint16_t*
 #if XSIMD_WITH_AVX512BW
 inline void store_low_bytes(const i32<xsimd::avx512bw>& v, std::uint8_t* dst) {
     _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), _mm512_cvtepi32_epi8(v));
+}
+
+template <bool Signed>
+void store_codes4(const i32<xsimd::avx512bw>& a, const i32<xsimd::avx512bw>& b, const i32<xsimd::avx512bw>& c,
+                  const i32<xsimd::avx512bw>& d, std::uint8_t* dst) {
+    const __m512i ab = _mm512_packs_epi32(a, b), cd = _mm512_packs_epi32(c, d);
+    const __m512i bytes = Signed ? _mm512_packs_epi16(ab, cd) : _mm512_packus_epi16(ab, cd);
+    const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    _mm512_storeu_si512(dst, _mm512_permutexvar_epi32(order, bytes));
+}
+
+// Round to nearest even and convert in one instruction: the rounding is embedded in the
+// instruction, not read from MXCSR.
+inline i32<xsimd::avx512bw> cvt_nearest_even(const f32<xsimd::avx512bw>& v) {
+    return _mm512_cvt_roundps_epi32(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
 }
 
 template <bool Signed>
