@@ -17,6 +17,7 @@
 #include <xsimd/xsimd.hpp>
 
 #include "lowbit/core/view.hpp"
+#include "lowbit/kernels/simd_ops.hpp"
 #include "lowbit/policy/packing.hpp"
 #if XSIMD_WITH_SSE2
 #include <emmintrin.h>
@@ -73,7 +74,7 @@ inline void store_le(std::uint8_t* p, std::uint64_t v, std::size_t n) {
 
 }  // namespace swar
 
-template <int N, class Order>
+template <int N, class Order, class XA>
 void pack_bytes(const std::uint8_t* codes, index_t n, std::uint8_t* out) {
     if constexpr (detail::is_split_halves_v<Order>) {
         constexpr index_t half = Order::block / 2;
@@ -95,6 +96,7 @@ void pack_bytes(const std::uint8_t* codes, index_t n, std::uint8_t* out) {
         std::memcpy(out, codes, static_cast<std::size_t>(n));
     } else {
         index_t i = 0;
+        if constexpr (N == 4) i = pack_nibbles(codes, n, out, XA{});
 #if XSIMD_WITH_SSE2
         if constexpr (N == 4) {
             // 16-bit lane k holds codes 2k (low byte) and 2k+1 (high byte): t = lane & 0x0f0f,

@@ -9,6 +9,8 @@
 #include <utility>
 
 #include <xsimd/xsimd.hpp>
+
+#include "lowbit/core/view.hpp"
 #if XSIMD_WITH_SSE2
 #include <immintrin.h>
 #endif
@@ -25,6 +27,12 @@ inline void stream_fence() { _mm_sfence(); }
 #else
 inline void stream_fence() {}
 #endif
+
+// Architectures without a wide nibble packer leave all codes to the caller's 16-byte loop.
+template <class XA>
+index_t pack_nibbles(const std::uint8_t*, index_t, std::uint8_t*, XA) {
+    return 0;
+}
 
 // Round to nearest even, then convert exactly (architectures without embedded rounding).
 template <class XA>
@@ -160,6 +168,18 @@ void store_codes4(const i32<xsimd::avx512bw>& a, const i32<xsimd::avx512bw>& b, 
     const __m512i bytes = Signed ? _mm512_packs_epi16(ab, cd) : _mm512_packus_epi16(ab, cd);
     const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
     _mm512_storeu_si512(dst, _mm512_permutexvar_epi32(order, bytes));
+}
+
+// Packs 4-bit codes (one per byte, low nibble) pairwise into bytes, code 2j in the low nibble: in
+// 16-bit lane j, t = lane & 0x0f0f and t | t >> 4 holds both codes in its low byte, which the
+// truncating narrow keeps. Returns how many codes it packed (a multiple of 64).
+inline index_t pack_nibbles(const std::uint8_t* codes, index_t n, std::uint8_t* out, xsimd::avx512bw) {
+    index_t i = 0;
+    for (; i + 64 <= n; i += 64) {
+        const __m512i t = _mm512_and_si512(_mm512_loadu_si512(codes + i), _mm512_set1_epi8(0x0f));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i / 2), _mm512_cvtepi16_epi8(_mm512_or_si512(t, _mm512_srli_epi16(t, 4))));
+    }
+    return i;
 }
 
 // Round to nearest even and convert in one instruction: the rounding is embedded in the

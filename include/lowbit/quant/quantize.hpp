@@ -35,11 +35,7 @@ using vector_quantizer_for = kernels::vector_quantizer<Scheme, typename kernels:
 template <class Scheme, class Arch = arch::native>
 void quantize(matrix_view<const float> x, quantized_tensor<Scheme>& out) {
     if constexpr (detail::use_vector_kernels<Arch>()) {
-        validate_view(x, "quantize: input");
-        quantized_tensor<Scheme>::check_shape(x.rows, x.cols, "quantize");
-        if (out.rows() != x.rows || out.cols() != x.cols)
-            detail::fail("quantize: the output tensor is ", out.rows(), " x ", out.cols(), " but the input is ", x.rows,
-                         " x ", x.cols);
+        detail::check_quantize_args(x, out);
         if (!x.empty() && (x.col_stride == 1 || x.cols <= 1)) {
             x.col_stride = 1;
             detail::vector_quantizer_for<Scheme, Arch>::quantize(x, out);
@@ -66,10 +62,7 @@ void quantize_with_params(matrix_view<const float> x, quantized_tensor<Scheme>& 
 template <class Arch = arch::native, class Scheme>
 void dequantize(const quantized_tensor<Scheme>& t, matrix_view<float> out) {
     if constexpr (detail::use_vector_kernels<Arch>()) {
-        validate_view(out, "dequantize: output");
-        if (out.rows != t.rows() || out.cols != t.cols())
-            detail::fail("dequantize: the output is ", out.rows, " x ", out.cols, " but the tensor is ", t.rows(), " x ",
-                         t.cols());
+        detail::check_dequantize_args(t, out);
         if (!out.empty() && (out.col_stride == 1 || out.cols <= 1)) {
             out.col_stride = 1;
             detail::vector_quantizer_for<Scheme, Arch>::dequantize(t, out);
@@ -89,14 +82,7 @@ std::vector<float> dequantize(const quantized_tensor<Scheme>& t) {
 template <class Scheme, class Arch = arch::native>
 void fake_quantize(matrix_view<const float> x, matrix_view<float> out) {
     if constexpr (detail::use_vector_kernels<Arch>()) {
-        validate_view(x, "fake_quantize: input");
-        validate_view(out, "fake_quantize: output");
-        quantized_tensor<Scheme>::check_shape(x.rows, x.cols, "fake_quantize");
-        if (out.rows != x.rows || out.cols != x.cols)
-            detail::fail("fake_quantize: the output is ", out.rows, " x ", out.cols, " but the input is ", x.rows, " x ",
-                         x.cols);
-        if (detail::views_partially_overlap(x, out))
-            detail::fail("fake_quantize: the output overlaps the input without being the same view");
+        detail::check_fake_quantize_args<Scheme>(x, out);
         if (!x.empty() && (x.col_stride == 1 || x.cols <= 1) && (out.col_stride == 1 || out.cols <= 1)) {
             x.col_stride = 1;
             out.col_stride = 1;

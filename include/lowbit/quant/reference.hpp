@@ -102,6 +102,32 @@ bool views_partially_overlap(const matrix_view<T>& a, const matrix_view<U>& b) {
     return overlap && !same;
 }
 
+// Argument checks shared by the reference and the vector entry points.
+template <class Scheme>
+void check_quantize_args(matrix_view<const float> x, const quantized_tensor<Scheme>& out) {
+    validate_view(x, "quantize: input");
+    quantized_tensor<Scheme>::check_shape(x.rows, x.cols, "quantize");
+    if (out.rows() != x.rows || out.cols() != x.cols)
+        fail("quantize: the output tensor is ", out.rows(), " x ", out.cols(), " but the input is ", x.rows, " x ", x.cols);
+}
+
+template <class Scheme>
+void check_dequantize_args(const quantized_tensor<Scheme>& t, matrix_view<float> out) {
+    validate_view(out, "dequantize: output");
+    if (out.rows != t.rows() || out.cols != t.cols())
+        fail("dequantize: the output is ", out.rows, " x ", out.cols, " but the tensor is ", t.rows(), " x ", t.cols());
+}
+
+template <class Scheme>
+void check_fake_quantize_args(matrix_view<const float> x, matrix_view<float> out) {
+    validate_view(x, "fake_quantize: input");
+    validate_view(out, "fake_quantize: output");
+    quantized_tensor<Scheme>::check_shape(x.rows, x.cols, "fake_quantize");
+    if (out.rows != x.rows || out.cols != x.cols)
+        fail("fake_quantize: the output is ", out.rows, " x ", out.cols, " but the input is ", x.rows, " x ", x.cols);
+    if (views_partially_overlap(x, out)) fail("fake_quantize: the output overlaps the input without being the same view");
+}
+
 }  // namespace detail
 
 namespace reference {
@@ -109,11 +135,7 @@ namespace reference {
 // Quantizes x into out, which must have x's shape.
 template <class Scheme>
 void quantize(matrix_view<const float> x, quantized_tensor<Scheme>& out) {
-    validate_view(x, "quantize: input");
-    quantized_tensor<Scheme>::check_shape(x.rows, x.cols, "quantize");
-    if (out.rows() != x.rows || out.cols() != x.cols)
-        detail::fail("quantize: the output tensor is ", out.rows(), " x ", out.cols(), " but the input is ", x.rows,
-                     " x ", x.cols);
+    detail::check_quantize_args(x, out);
     const auto params = detail::compute_params<Scheme>(x, "quantize");
     for (std::size_t g = 0; g < params.size(); ++g) {
         out.stored_scales()[g] = params[g].stored;
@@ -167,10 +189,7 @@ quantized_tensor<Scheme> quantize(matrix_view<const float> x) {
 // Writes the dequantized tensor into out, which must have the tensor's shape.
 template <class Scheme>
 void dequantize(const quantized_tensor<Scheme>& t, matrix_view<float> out) {
-    validate_view(out, "dequantize: output");
-    if (out.rows != t.rows() || out.cols != t.cols())
-        detail::fail("dequantize: the output is ", out.rows, " x ", out.cols, " but the tensor is ", t.rows(), " x ",
-                     t.cols());
+    detail::check_dequantize_args(t, out);
     std::vector<typename Scheme::code_type> codes(static_cast<std::size_t>(t.cols()));
     for (index_t r = 0; r < t.rows(); ++r) {
         detail::unpack_row<Scheme::bits::bits, Scheme::bits::is_signed, typename Scheme::packing>(
@@ -194,14 +213,7 @@ std::vector<float> dequantize(const quantized_tensor<Scheme>& t) {
 // overlap it otherwise.
 template <class Scheme>
 void fake_quantize(matrix_view<const float> x, matrix_view<float> out) {
-    validate_view(x, "fake_quantize: input");
-    validate_view(out, "fake_quantize: output");
-    quantized_tensor<Scheme>::check_shape(x.rows, x.cols, "fake_quantize");
-    if (out.rows != x.rows || out.cols != x.cols)
-        detail::fail("fake_quantize: the output is ", out.rows, " x ", out.cols, " but the input is ", x.rows, " x ",
-                     x.cols);
-    if (detail::views_partially_overlap(x, out))
-        detail::fail("fake_quantize: the output overlaps the input without being the same view");
+    detail::check_fake_quantize_args<Scheme>(x, out);
     const auto params = detail::compute_params<Scheme>(x, "fake_quantize");
     for (index_t r = 0; r < x.rows; ++r)
         for (index_t c = 0; c < x.cols; ++c) {
