@@ -13,6 +13,7 @@ namespace lowbit::lanes {
 inline float abs(float x) { return std::fabs(x); }
 inline float floor(float x) { return std::floor(x); }
 inline float select(bool c, float a, float b) { return c ? a : b; }
+// min / max as the reference folds ranges: (v < lo) ? v : lo, (hi < v) ? v : hi.
 inline float min(float a, float b) { return b < a ? b : a; }
 inline float max(float a, float b) { return a < b ? b : a; }
 
@@ -28,14 +29,6 @@ template <class A>
 xsimd::batch<float, A> select(const xsimd::batch_bool<float, A>& c, const xsimd::batch<float, A>& a,
                               const xsimd::batch<float, A>& b) {
     return xsimd::select(c, a, b);
-}
-template <class A>
-xsimd::batch<float, A> min(const xsimd::batch<float, A>& a, const xsimd::batch<float, A>& b) {
-    return xsimd::min(a, b);
-}
-template <class A>
-xsimd::batch<float, A> max(const xsimd::batch<float, A>& a, const xsimd::batch<float, A>& b) {
-    return xsimd::max(a, b);
 }
 
 // f is an integral float: is it odd? (f - 2 floor(f / 2) is exact.)

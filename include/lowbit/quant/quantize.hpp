@@ -3,7 +3,7 @@
 // They compute exactly what lowbit/quant/reference.hpp specifies, with the kernels of an arch
 // tag (lowbit/arch/tags.hpp), lowbit::arch::native by default:
 //   quantize<Scheme[, Arch]>(x)              quantize<Scheme[, Arch]>(x, out)
-//   quantize_with_params<Scheme[, Arch]>(x, out)
+//   quantize_with_params<Scheme>(x, out)     (static parameters; runs the scalar reference)
 //   dequantize[<Arch>](q)                    dequantize[<Arch>](q, out)
 //   fake_quantize<Scheme[, Arch]>(x, out)
 // Codes, packed bytes, scales, zero points and dequantized floats are bit-identical for every
@@ -54,7 +54,7 @@ quantized_tensor<Scheme> quantize(matrix_view<const float> x) {
     return out;
 }
 
-template <class Scheme, class Arch = arch::native>
+template <class Scheme>
 void quantize_with_params(matrix_view<const float> x, quantized_tensor<Scheme>& out) {
     reference::quantize_with_params<Scheme>(x, out);
 }
