@@ -59,6 +59,15 @@ void check_tag(lowbit::matrix_view<const float> x) {
     REQUIRE(same_bytes(vec.stored_scales(), ref.stored_scales()));
     REQUIRE(same_bytes(vec.zero_points(), ref.zero_points()));
 
+    // Static quantization of other data (1.3 x the input: some values clamp) with these parameters.
+    std::vector<float> other(static_cast<std::size_t>(x.rows * x.cols));
+    for (index_t r = 0; r < x.rows; ++r)
+        for (index_t c = 0; c < x.cols; ++c) other[static_cast<std::size_t>(r * x.cols + c)] = 1.3f * x(r, c);
+    auto static_ref = ref, static_vec = ref;
+    lowbit::reference::quantize_with_params<S>({other.data(), x.rows, x.cols}, static_ref);
+    lowbit::quantize_with_params<S, Tag>({other.data(), x.rows, x.cols}, static_vec);
+    REQUIRE(same_bytes(static_vec.packed_codes(), static_ref.packed_codes()));
+
     // Dequantize into a padded, row-strided output; the padding must stay untouched.
     const index_t stride = x.cols + 3;
     std::vector<float> a(static_cast<std::size_t>(x.rows * stride), 7.0f), b = a;

@@ -77,3 +77,21 @@ TEST_CASE("scales that cannot be represented are rejected", "[errors]") {
                       Contains("quantize: row 0: the scale"));
     CHECK_THROWS_WITH(quantize<i2>({subnormal.data(), 1, 2}), Contains("reciprocal overflows f32"));
 }
+
+TEST_CASE("static quantization checks the stored parameters and the input", "[errors]") {
+    using A = scheme<uint_bits<4>, affine, per_group<32>>;
+    std::vector<float> x(64, 0.25f);
+    auto q = quantize<A>({x.data(), 2, 32});
+    q.zero_points()[1] = 16;
+    CHECK_THROWS_WITH(quantize_with_params<A>({x.data(), 2, 32}, q), Contains("row 1, group 0: zero point 16 is outside [0, 15]"));
+    q.zero_points()[1] = 3;
+    q.stored_scales()[0] = std::numeric_limits<float>::infinity();
+    CHECK_THROWS_WITH(quantize_with_params<A>({x.data(), 2, 32}, q), Contains("stored scale inf is negative, not finite"));
+    q.stored_scales()[0] = -1.0f;
+    CHECK_THROWS_WITH(quantize_with_params<A>({x.data(), 2, 32}, q), Contains("stored scale -1 is negative"));
+    q.stored_scales()[0] = 0.5f;
+    x[40] = std::nanf("");
+    CHECK_THROWS_WITH(quantize_with_params<A>({x.data(), 2, 32}, q),
+                      Contains("quantize_with_params: input has nan at row 1, column 8 (row 1, group 0)"));
+    CHECK_THROWS_WITH(quantize_with_params<A>({x.data(), 1, 32}, q), Contains("the output tensor is 2 x 32 but the input is 1 x 32"));
+}

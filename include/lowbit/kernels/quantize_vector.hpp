@@ -119,14 +119,17 @@ struct vector_quantizer : vector_ranges<Scheme, XA> {
             v.store_unaligned(p);
     }
 
-    // The codes of the batch of elements i.. of x (deterministic rounding).
+    // x * inv_scale clamped to [qmin - zp, qmax - zp], for the batch of elements i.. of x.
+    static F clamped(const float* x, index_t i, const lane_params& p) {
+        return xsimd::min(xsimd::max(F::load_unaligned(x + i) * p.inv, p.lo), p.hi);
+    }
+
+    // The codes of the batch of elements i.. of x; `index` is the flat index of x[0].
     static I code(const float* x, index_t i, const lane_params& p, std::uint64_t index) {
-        F v = F::load_unaligned(x + i) * p.inv;
-        v = xsimd::min(xsimd::max(v, p.lo), p.hi);
         if constexpr (std::is_same_v<typename Scheme::rounding, round_nearest_even>)
-            return cvt_nearest_even(v) + p.zp;
+            return cvt_nearest_even(clamped(x, i, p)) + p.zp;
         else
-            return xsimd::batch_cast<std::int32_t>(round(v, index + static_cast<std::uint64_t>(i))) + p.zp;
+            return xsimd::batch_cast<std::int32_t>(round(clamped(x, i, p), index + static_cast<std::uint64_t>(i))) + p.zp;
     }
 
     // Codes (Out = std::uint8_t, low bytes) or fake-quantized values (Out = float) of n elements
@@ -152,13 +155,10 @@ struct vector_quantizer : vector_ranges<Scheme, XA> {
                 continue;
             }
             const lane_params p = at(i);
-            F v = F::load_unaligned(x + i) * p.inv;
-            v = xsimd::min(xsimd::max(v, p.lo), p.hi);
-            const F r = round(v, idx);
             if constexpr (std::is_same_v<Out, float>)
-                put((r + F(0.0f)) * p.scale, out + i, stream);
+                put((round(clamped(x, i, p), idx) + F(0.0f)) * p.scale, out + i, stream);
             else
-                store_low_bytes(xsimd::batch_cast<std::int32_t>(r) + p.zp, out + i);
+                store_low_bytes(code(x, i, p, index), out + i);
         }
         for (index_t t = full; t < n; ++t) scalar_element(x[t], param(t), index + static_cast<std::uint64_t>(t), out[t]);
     }
@@ -305,7 +305,8 @@ struct vector_quantizer : vector_ranges<Scheme, XA> {
         return out;
     }
 
-    // Row r of a two-pass scheme: codes (Out = std::uint8_t) or fake-quantized values (Out = float).
+    // Row r with every group's parameters known: codes (Out = std::uint8_t) or fake-quantized
+    // values (Out = float).
     template <class Out>
     static void row(const float* xr, index_t r, index_t cols, const std::vector<params_t>& ps,
                     const column_arrays* columns, Out* out, bool stream = false) {
@@ -314,10 +315,32 @@ struct vector_quantizer : vector_ranges<Scheme, XA> {
             elements(xr, cols, base, out, [&](index_t i) { return columns->at(i); },
                      [&](index_t i) -> const params_t& { return ps[static_cast<std::size_t>(i)]; }, stream);
         } else {
-            const params_t& p = ps[0];
-            const lane_params lp = broadcast(p);
-            elements(xr, cols, base, out, [&](index_t) { return lp; }, [&](index_t) -> const params_t& { return p; },
-                     stream);
+            constexpr index_t G = detail::group_size_v<granularity>;
+            const index_t seg = G > 0 ? G : cols;
+            for (index_t c = 0; c < cols; c += seg) {
+                const params_t& p = ps[static_cast<std::size_t>(granularity::group_of(r, c, cols))];
+                const lane_params lp = broadcast(p);
+                elements(xr + c, seg, base + static_cast<std::uint64_t>(c), out + c, [&](index_t) { return lp; },
+                         [&](index_t) -> const params_t& { return p; }, stream);
+            }
+        }
+    }
+
+    // Static quantization: the parameters stored in out (non-empty x with unit column stride).
+    static void quantize_with_params(matrix_view<const float> x, quantized_tensor<Scheme>& out) {
+        const auto ps = detail::stored_params(x, out);
+        for (index_t r = 0; r < x.rows; ++r)
+            if (!base::finite(x.data + r * x.row_stride, x.cols)) {
+                reference::quantize_with_params<Scheme>(x, out);  // reports the element as the reference does
+                return;
+            }
+        std::unique_ptr<column_arrays> columns;
+        if constexpr (per_column) columns = std::make_unique<column_arrays>(ps);
+        std::vector<std::uint8_t> codes(static_cast<std::size_t>(x.cols));
+        for (index_t r = 0; r < x.rows; ++r) {
+            std::uint8_t* dst = N == 8 ? out.row_data(r) : codes.data();
+            row(x.data + r * x.row_stride, r, x.cols, ps, columns.get(), dst);
+            if constexpr (N != 8) pack_bytes<N, typename Scheme::packing, XA>(codes.data(), x.cols, out.row_data(r));
         }
     }
 

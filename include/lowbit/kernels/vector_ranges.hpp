@@ -79,6 +79,17 @@ struct vector_ranges {
         return true;
     }
 
+    // Are all n floats finite?
+    static bool finite(const float* x, index_t n) {
+        const index_t full = n - n % W;
+        I m(0);
+        for (index_t i = 0; i < full; i += W) m = xsimd::max(m, abs_bits(F::load_unaligned(x + i)));
+        if (xsimd::any(m >= I(inf_bits))) return false;
+        for (index_t i = full; i < n; ++i)
+            if (!std::isfinite(x[i])) return false;
+        return true;
+    }
+
     // Column-wise ranges for per_channel<1>: lanes are columns.
     static bool fold_columns(const float* x, index_t cols, float* lo, float* hi) {
         const index_t full = cols - cols % W;

@@ -3,7 +3,7 @@
 // They compute exactly what lowbit/quant/reference.hpp specifies, with the kernels of an arch
 // tag (lowbit/arch/tags.hpp), lowbit::arch::native by default:
 //   quantize<Scheme[, Arch]>(x)              quantize<Scheme[, Arch]>(x, out)
-//   quantize_with_params<Scheme>(x, out)     (static parameters; runs the scalar reference)
+//   quantize_with_params<Scheme[, Arch]>(x, out)
 //   dequantize[<Arch>](q)                    dequantize[<Arch>](q, out)
 //   fake_quantize<Scheme[, Arch]>(x, out)
 // Codes, packed bytes, scales, zero points and dequantized floats are bit-identical for every
@@ -54,8 +54,16 @@ quantized_tensor<Scheme> quantize(matrix_view<const float> x) {
     return out;
 }
 
-template <class Scheme>
+template <class Scheme, class Arch = arch::native>
 void quantize_with_params(matrix_view<const float> x, quantized_tensor<Scheme>& out) {
+    if constexpr (detail::use_vector_kernels<Arch>()) {
+        validate_view(x, "quantize_with_params: input");
+        if (!x.empty() && (x.col_stride == 1 || x.cols <= 1)) {
+            x.col_stride = 1;
+            detail::vector_quantizer_for<Scheme, Arch>::quantize_with_params(x, out);
+            return;
+        }
+    }
     reference::quantize_with_params<Scheme>(x, out);
 }
 

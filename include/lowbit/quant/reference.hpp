@@ -128,6 +128,31 @@ void check_fake_quantize_args(matrix_view<const float> x, matrix_view<float> out
     if (views_partially_overlap(x, out)) fail("fake_quantize: the output overlaps the input without being the same view");
 }
 
+// The parameters stored in out, checked, for quantize_with_params: scale = decode(stored),
+// inv_scale = 1 / scale (0 for a zero scale), the stored zero point.
+template <class Scheme>
+std::vector<group_params<Scheme>> stored_params(matrix_view<const float> x, const quantized_tensor<Scheme>& out) {
+    validate_view(x, "quantize_with_params: input");
+    if (out.rows() != x.rows || out.cols() != x.cols)
+        fail("quantize_with_params: the output tensor is ", out.rows(), " x ", out.cols(), " but the input is ", x.rows,
+             " x ", x.cols);
+    std::vector<group_params<Scheme>> params(static_cast<std::size_t>(out.group_count()));
+    for (index_t g = 0; g < out.group_count(); ++g) {
+        auto& p = params[static_cast<std::size_t>(g)];
+        p.stored = out.stored_scales()[static_cast<std::size_t>(g)];
+        p.scale = out.scale(g);
+        p.zero_point = out.zero_point(g);
+        p.inv_scale = p.scale == 0.0f ? 0.0f : 1.0f / p.scale;
+        if (!(p.scale >= 0.0f) || !std::isfinite(p.scale) || !std::isfinite(p.inv_scale))
+            fail("quantize_with_params: ", Scheme::granularity::describe(g, x.cols), ": stored scale ", p.scale,
+                 " is negative, not finite or too small to invert");
+        if (p.zero_point < Scheme::qmin || p.zero_point > Scheme::qmax)
+            fail("quantize_with_params: ", Scheme::granularity::describe(g, x.cols), ": zero point ", p.zero_point,
+                 " is outside [", Scheme::qmin, ", ", Scheme::qmax, "]");
+    }
+    return params;
+}
+
 }  // namespace detail
 
 namespace reference {
@@ -151,24 +176,7 @@ void quantize(matrix_view<const float> x, quantized_tensor<Scheme>& out) {
 // 1 / scale, or 0 for a zero scale (every code is then the zero point).
 template <class Scheme>
 void quantize_with_params(matrix_view<const float> x, quantized_tensor<Scheme>& out) {
-    validate_view(x, "quantize_with_params: input");
-    if (out.rows() != x.rows || out.cols() != x.cols)
-        detail::fail("quantize_with_params: the output tensor is ", out.rows(), " x ", out.cols(), " but the input is ",
-                     x.rows, " x ", x.cols);
-    std::vector<group_params<Scheme>> params(static_cast<std::size_t>(out.group_count()));
-    for (index_t g = 0; g < out.group_count(); ++g) {
-        auto& p = params[static_cast<std::size_t>(g)];
-        p.stored = out.stored_scales()[static_cast<std::size_t>(g)];
-        p.scale = out.scale(g);
-        p.zero_point = out.zero_point(g);
-        p.inv_scale = p.scale == 0.0f ? 0.0f : 1.0f / p.scale;
-        if (!(p.scale >= 0.0f) || !std::isfinite(p.inv_scale))
-            detail::fail("quantize_with_params: ", Scheme::granularity::describe(g, x.cols), ": stored scale ", p.scale,
-                         " is negative, not finite or too small to invert");
-        if (p.zero_point < Scheme::qmin || p.zero_point > Scheme::qmax)
-            detail::fail("quantize_with_params: ", Scheme::granularity::describe(g, x.cols), ": zero point ",
-                         p.zero_point, " is outside [", Scheme::qmin, ", ", Scheme::qmax, "]");
-    }
+    const auto params = detail::stored_params(x, out);
     for (index_t r = 0; r < x.rows; ++r)
         for (index_t c = 0; c < x.cols; ++c)
             if (!std::isfinite(x(r, c)))
