@@ -91,6 +91,12 @@ struct vector_quantizer : vector_ranges<Scheme, XA> {
         }
     };
 
+    // Column arrays for a per_channel<1> scheme, none for the others.
+    static std::unique_ptr<column_arrays> columns_for(const std::vector<params_t>& ps) {
+        if constexpr (per_column) return std::make_unique<column_arrays>(ps);
+        return nullptr;
+    }
+
     static F round(const F& v, std::uint64_t index) {
         if constexpr (Scheme::rounding::is_stochastic) {
             alignas(64) static constexpr std::uint32_t iota[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
@@ -326,6 +332,19 @@ struct vector_quantizer : vector_ranges<Scheme, XA> {
         }
     }
 
+    // Fills every row of out: fill(r, xr, dst) writes row r's codes, one byte each, to dst (the
+    // packed row itself for 8-bit codes) and returns false to give up; the bytes are then packed.
+    template <class Fill>
+    static bool packed_rows(matrix_view<const float> x, quantized_tensor<Scheme>& out, Fill fill) {
+        std::vector<std::uint8_t> codes(N == 8 ? 0 : static_cast<std::size_t>(x.cols));
+        for (index_t r = 0; r < x.rows; ++r) {
+            std::uint8_t* dst = N == 8 ? out.row_data(r) : codes.data();
+            if (!fill(r, x.data + r * x.row_stride, dst)) return false;
+            if constexpr (N != 8) pack_bytes<N, typename Scheme::packing, XA>(codes.data(), x.cols, out.row_data(r));
+        }
+        return true;
+    }
+
     // Static quantization: the parameters stored in out (non-empty x with unit column stride).
     static void quantize_with_params(matrix_view<const float> x, quantized_tensor<Scheme>& out) {
         const auto ps = detail::stored_params(x, out);
@@ -334,45 +353,31 @@ struct vector_quantizer : vector_ranges<Scheme, XA> {
                 reference::quantize_with_params<Scheme>(x, out);  // reports the element as the reference does
                 return;
             }
-        std::unique_ptr<column_arrays> columns;
-        if constexpr (per_column) columns = std::make_unique<column_arrays>(ps);
-        std::vector<std::uint8_t> codes(static_cast<std::size_t>(x.cols));
-        for (index_t r = 0; r < x.rows; ++r) {
-            std::uint8_t* dst = N == 8 ? out.row_data(r) : codes.data();
-            row(x.data + r * x.row_stride, r, x.cols, ps, columns.get(), dst);
-            if constexpr (N != 8) pack_bytes<N, typename Scheme::packing, XA>(codes.data(), x.cols, out.row_data(r));
-        }
+        const auto columns = columns_for(ps);
+        packed_rows(x, out, [&](index_t r, const float* xr, std::uint8_t* dst) {
+            row(xr, r, x.cols, ps, columns.get(), dst);
+            return true;
+        });
     }
 
     // x is non-empty with unit column stride; out has its shape.
     static void quantize(matrix_view<const float> x, quantized_tensor<Scheme>& out) {
-        std::vector<std::uint8_t> codes(static_cast<std::size_t>(x.cols));
         if constexpr (streams) {
             const index_t per_row = out.group_count() / x.rows;
             std::vector<typename Scheme::code_type> no_zero_points(static_cast<std::size_t>(per_row));
-            for (index_t r = 0; r < x.rows; ++r) {
-                std::uint8_t* dst = N == 8 ? out.row_data(r) : codes.data();
+            const bool done = packed_rows(x, out, [&](index_t r, const float* xr, std::uint8_t* dst) {
                 auto* zps = Scheme::has_zero_point ? out.zero_points().data() + r * per_row : no_zero_points.data();
-                if (!stream_row(x.data + r * x.row_stride, r, x.cols, out.stored_scales().data() + r * per_row, zps, dst)) {
-                    reference::quantize<Scheme>(x, out);  // reports the error exactly as the reference does
-                    return;
-                }
-                if constexpr (N != 8) pack_bytes<N, typename Scheme::packing, XA>(codes.data(), x.cols, out.row_data(r));
-            }
+                return stream_row(xr, r, x.cols, out.stored_scales().data() + r * per_row, zps, dst);
+            });
+            if (!done) reference::quantize<Scheme>(x, out);  // reports the error exactly as the reference does
         } else {
             const auto ps = params(x, "quantize");
-            for (std::size_t g = 0; g < ps.size(); ++g) {
-                out.stored_scales()[g] = ps[g].stored;
-                if constexpr (Scheme::has_zero_point)
-                    out.zero_points()[g] = static_cast<typename Scheme::code_type>(ps[g].zero_point);
-            }
-            std::unique_ptr<column_arrays> columns;
-            if constexpr (per_column) columns = std::make_unique<column_arrays>(ps);
-            for (index_t r = 0; r < x.rows; ++r) {
-                std::uint8_t* dst = N == 8 ? out.row_data(r) : codes.data();
-                row(x.data + r * x.row_stride, r, x.cols, ps, columns.get(), dst);
-                if constexpr (N != 8) pack_bytes<N, typename Scheme::packing, XA>(codes.data(), x.cols, out.row_data(r));
-            }
+            detail::store_params(ps, out);
+            const auto columns = columns_for(ps);
+            packed_rows(x, out, [&](index_t r, const float* xr, std::uint8_t* dst) {
+                row(xr, r, x.cols, ps, columns.get(), dst);
+                return true;
+            });
         }
     }
 
@@ -392,8 +397,7 @@ struct vector_quantizer : vector_ranges<Scheme, XA> {
                 }
         } else {
             const auto ps = params(x, "fake_quantize");
-            std::unique_ptr<column_arrays> columns;
-            if constexpr (per_column) columns = std::make_unique<column_arrays>(ps);
+            const auto columns = columns_for(ps);
             for (index_t r = 0; r < x.rows; ++r)
                 row(x.data + r * x.row_stride, r, x.cols, ps, columns.get(), out.data + r * out.row_stride, stream);
         }
@@ -421,12 +425,10 @@ struct vector_quantizer : vector_ranges<Scheme, XA> {
             p.zero_point = t.zero_point(g);
             return p;
         };
-        std::unique_ptr<column_arrays> columns;
         std::vector<params_t> column_params;
-        if constexpr (per_column) {
+        if constexpr (per_column)
             for (index_t c = 0; c < cols; ++c) column_params.push_back(group(c));
-            columns = std::make_unique<column_arrays>(column_params);
-        }
+        const auto columns = columns_for(column_params);
         std::vector<std::uint8_t> fields(static_cast<std::size_t>(cols));
         const bool stream = static_cast<std::size_t>(t.rows() * cols) * sizeof(float) >= stream_bytes;
         for (index_t r = 0; r < t.rows(); ++r) {

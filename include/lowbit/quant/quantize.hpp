@@ -28,6 +28,14 @@ constexpr bool use_vector_kernels() {
                   "use lowbit::arch::native, or compile with the tag's -m flags");
     return !std::is_same_v<kernels::quantize_arch_t<Arch>, arch::scalar>;
 }
+// The vector kernels read rows with unit column stride (a single column has any stride). True,
+// with the stride normalised to 1, when the non-empty view v can go to them.
+template <class T>
+bool vector_rows(matrix_view<T>& v) {
+    if (v.empty() || (v.col_stride != 1 && v.cols > 1)) return false;
+    v.col_stride = 1;
+    return true;
+}
 template <class Scheme, class Arch>
 using vector_quantizer_for = kernels::vector_quantizer<Scheme, typename kernels::quantize_arch_t<Arch>::xsimd_arch>;
 }  // namespace detail
@@ -36,8 +44,7 @@ template <class Scheme, class Arch = arch::native>
 void quantize(matrix_view<const float> x, quantized_tensor<Scheme>& out) {
     if constexpr (detail::use_vector_kernels<Arch>()) {
         detail::check_quantize_args(x, out);
-        if (!x.empty() && (x.col_stride == 1 || x.cols <= 1)) {
-            x.col_stride = 1;
+        if (detail::vector_rows(x)) {
             detail::vector_quantizer_for<Scheme, Arch>::quantize(x, out);
             return;
         }
@@ -57,9 +64,7 @@ quantized_tensor<Scheme> quantize(matrix_view<const float> x) {
 template <class Scheme, class Arch = arch::native>
 void quantize_with_params(matrix_view<const float> x, quantized_tensor<Scheme>& out) {
     if constexpr (detail::use_vector_kernels<Arch>()) {
-        validate_view(x, "quantize_with_params: input");
-        if (!x.empty() && (x.col_stride == 1 || x.cols <= 1)) {
-            x.col_stride = 1;
+        if (detail::vector_rows(x)) {  // the kernel checks x and out as the reference does
             detail::vector_quantizer_for<Scheme, Arch>::quantize_with_params(x, out);
             return;
         }
@@ -71,8 +76,7 @@ template <class Arch = arch::native, class Scheme>
 void dequantize(const quantized_tensor<Scheme>& t, matrix_view<float> out) {
     if constexpr (detail::use_vector_kernels<Arch>()) {
         detail::check_dequantize_args(t, out);
-        if (!out.empty() && (out.col_stride == 1 || out.cols <= 1)) {
-            out.col_stride = 1;
+        if (detail::vector_rows(out)) {
             detail::vector_quantizer_for<Scheme, Arch>::dequantize(t, out);
             return;
         }
@@ -91,9 +95,7 @@ template <class Scheme, class Arch = arch::native>
 void fake_quantize(matrix_view<const float> x, matrix_view<float> out) {
     if constexpr (detail::use_vector_kernels<Arch>()) {
         detail::check_fake_quantize_args<Scheme>(x, out);
-        if (!x.empty() && (x.col_stride == 1 || x.cols <= 1) && (out.col_stride == 1 || out.cols <= 1)) {
-            x.col_stride = 1;
-            out.col_stride = 1;
+        if (detail::vector_rows(x) && detail::vector_rows(out)) {
             detail::vector_quantizer_for<Scheme, Arch>::fake_quantize(x, out);
             return;
         }

@@ -75,6 +75,16 @@ std::vector<group_params<Scheme>> compute_params(matrix_view<const float> x, con
     return params;
 }
 
+// Writes the stored scales and zero points of every group into out.
+template <class Scheme>
+void store_params(const std::vector<group_params<Scheme>>& params, quantized_tensor<Scheme>& out) {
+    for (std::size_t g = 0; g < params.size(); ++g) {
+        out.stored_scales()[g] = params[g].stored;
+        if constexpr (Scheme::has_zero_point)
+            out.zero_points()[g] = static_cast<typename Scheme::code_type>(params[g].zero_point);
+    }
+}
+
 // Codes of every element of x with the given per-group parameters, packed into out's rows.
 template <class Scheme>
 void quantize_codes(matrix_view<const float> x, const std::vector<group_params<Scheme>>& params,
@@ -162,11 +172,7 @@ template <class Scheme>
 void quantize(matrix_view<const float> x, quantized_tensor<Scheme>& out) {
     detail::check_quantize_args(x, out);
     const auto params = detail::compute_params<Scheme>(x, "quantize");
-    for (std::size_t g = 0; g < params.size(); ++g) {
-        out.stored_scales()[g] = params[g].stored;
-        if constexpr (Scheme::has_zero_point)
-            out.zero_points()[g] = static_cast<typename Scheme::code_type>(params[g].zero_point);
-    }
+    detail::store_params(params, out);
     detail::quantize_codes(x, params, out);
 }
 
