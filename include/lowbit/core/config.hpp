@@ -5,6 +5,14 @@
 #define LOWBIT_VERSION_MINOR 1
 #define LOWBIT_VERSION_PATCH 0
 
+// Forces inlining of small helpers that the compiler's -O2 heuristics would otherwise call out of
+// line inside hot vector loops (passing batch arguments through memory).
+#if defined(__GNUC__)
+#define LOWBIT_ALWAYS_INLINE __attribute__((always_inline)) inline
+#else
+#define LOWBIT_ALWAYS_INLINE inline
+#endif
+
 namespace lowbit {
 inline constexpr int version_major = LOWBIT_VERSION_MAJOR;
 inline constexpr int version_minor = LOWBIT_VERSION_MINOR;

@@ -44,6 +44,12 @@ i32<XA> cvt_nearest_even(const f32<XA>& v) {
 // only makes the name a template everywhere; calls resolve to an architecture's overload.
 template <bool Signed, class XA>
 i32<XA> load_bytes(const std::uint8_t* src, XA);
+template <class XA>
+void store_low_bytes(const i32<XA>& v, std::uint8_t* dst);
+template <class XA>
+f32<XA> round_even(const f32<XA>& v);
+template <class XA>
+f32<XA> gather(const float* base, const i32<XA>& index);
 template <bool Signed, class XA>
 void store_codes4(const i32<XA>& a, const i32<XA>& b, const i32<XA>& c, const i32<XA>& d, std::uint8_t* dst);
 
@@ -54,6 +60,18 @@ inline void store_low_bytes(const i32<xsimd::sse4_1>& v, std::uint8_t* dst) {
     const __m128i b = _mm_packus_epi16(_mm_packus_epi32(m, m), _mm_setzero_si128());
     const auto word = static_cast<std::uint32_t>(_mm_cvtsi128_si32(b));
     std::memcpy(dst, &word, 4);
+}
+
+// Round to nearest, ties to even, by the instruction's immediate (not MXCSR); exact.
+inline f32<xsimd::sse4_1> round_even(const f32<xsimd::sse4_1>& v) {
+    return _mm_round_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+}
+
+// Lane l is base[index[l]].
+inline f32<xsimd::sse4_1> gather(const float* base, const i32<xsimd::sse4_1>& index) {
+    alignas(16) std::int32_t i[4];
+    index.store_aligned(i);
+    return _mm_setr_ps(base[i[0]], base[i[1]], base[i[2]], base[i[3]]);
 }
 
 // Stores four batches of codes (each lane in [-128, 127] if Signed, else [0, 255]) as bytes, in
@@ -102,6 +120,14 @@ f32<xsimd::sse4_1> reduce_each(const f32<xsimd::sse4_1>* v, Op op) {
 #endif
 
 #if XSIMD_WITH_AVX2
+inline f32<xsimd::avx2> round_even(const f32<xsimd::avx2>& v) {
+    return _mm256_round_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+}
+
+inline f32<xsimd::avx2> gather(const float* base, const i32<xsimd::avx2>& index) {
+    return _mm256_i32gather_ps(base, index, 4);
+}
+
 inline void store_low_bytes(const i32<xsimd::avx2>& v, std::uint8_t* dst) {
     const __m256i m = _mm256_and_si256(v, _mm256_set1_epi32(0xff));
     const __m128i w = _mm_packus_epi32(_mm256_castsi256_si128(m), _mm256_extracti128_si256(m, 1));
@@ -157,6 +183,14 @@ inline f32<xsimd::avx2> f16_round_trip(const f32<xsimd::avx2>& x, std::uint16_t*
 #endif
 
 #if XSIMD_WITH_AVX512BW
+inline f32<xsimd::avx512bw> round_even(const f32<xsimd::avx512bw>& v) {
+    return _mm512_roundscale_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+}
+
+inline f32<xsimd::avx512bw> gather(const float* base, const i32<xsimd::avx512bw>& index) {
+    return _mm512_i32gather_ps(index, base, 4);
+}
+
 inline void store_low_bytes(const i32<xsimd::avx512bw>& v, std::uint8_t* dst) {
     _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), _mm512_cvtepi32_epi8(v));
 }

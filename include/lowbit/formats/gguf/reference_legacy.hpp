@@ -21,6 +21,7 @@
 #include <cstdint>
 
 #include "lowbit/formats/gguf/arithmetic.hpp"
+#include "lowbit/formats/gguf/kquant_phases.hpp"
 #include "lowbit/formats/gguf/search.hpp"
 #include "lowbit/formats/gguf/types.hpp"
 
@@ -47,10 +48,6 @@ inline float row_mean_square(const float* x, std::int64_t n) {
     float sum = 0.f;
     for (std::int64_t j = 0; j < n; ++j) sum += mul(x[j], x[j]);
     return sum / static_cast<float>(n);
-}
-
-inline void importance_weights(const float* x, const float* qw, float sigma2, int n, float* weight) {
-    for (int j = 0; j < n; ++j) weight[j] = mul(qw[j], std::sqrt(sigma2 + mul(x[j], x[j])));
 }
 
 // Five-bit codes 0..31 of the 32 elements into 16 nibble bytes and the 32-bit high-bit word.

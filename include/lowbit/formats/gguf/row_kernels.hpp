@@ -10,9 +10,12 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
 #include "lowbit/arch/tags.hpp"
 #include "lowbit/formats/gguf/reference.hpp"
+#include "lowbit/formats/gguf/vector_kquants.hpp"
+#include "lowbit/kernels/quantize_arch.hpp"
 
 namespace lowbit::gguf::detail {
 
@@ -31,6 +34,36 @@ void dequantize_row_range(Type, arch::scalar, const std::byte* src, std::int64_t
 
 template <class Type>
 constexpr arch::scalar kernel_arch(Type, arch::scalar) { return {}; }
+
+// The vector kernels: one xsimd implementation serves every x86 tag (sse4_1, avx2, avx512bw; the
+// VNNI tags use their base's), compiled in when the translation unit's flags enable the tag.
+template <class Type>
+inline constexpr bool has_vector_quantizer = std::is_same_v<Type, q2_K> || std::is_same_v<Type, q3_K> || std::is_same_v<Type, q4_K>
+                                             || std::is_same_v<Type, q5_K> || std::is_same_v<Type, q6_K>;
+
+template <class Arch>
+constexpr bool vector_arch_compiled() {
+    using impl = kernels::quantize_arch_t<Arch>;
+    if constexpr (std::is_same_v<impl, arch::scalar>) return false;
+    else return kernels::compiled_for<impl>();
+}
+
+// Batches per lane group of the scale searches: enough independent dependency chains to keep the
+// core busy without spilling registers (32 zmm on AVX-512, 16 ymm / xmm otherwise).
+template <class XA>
+inline constexpr int search_batches = std::is_same_v<XA, xsimd::avx512bw> ? 2 : 2;
+
+template <class Type, class Arch>
+inline constexpr bool vector_quantize_for = has_vector_quantizer<Type> && vector_arch_compiled<Arch>();
+
+template <class Type, class Arch, std::enable_if_t<vector_quantize_for<Type, Arch>, int> = 0>
+void quantize_row_range(Type, Arch, const float* src, std::int64_t rows, std::int64_t cols, std::byte* dst, const float* importance) {
+    using XA = typename kernels::quantize_arch_t<Arch>::xsimd_arch;
+    vector_kquant<Type, XA, search_batches<XA>>::quantize_rows(src, rows, cols, dst, importance);
+}
+
+template <class Type, class Arch, std::enable_if_t<vector_quantize_for<Type, Arch>, int> = 0>
+constexpr kernels::quantize_arch_t<Arch> kernel_arch(Type, Arch) { return {}; }
 
 }  // namespace lowbit::gguf::detail
 
