@@ -10,6 +10,7 @@
 
 #include <xsimd/xsimd.hpp>
 
+#include "lowbit/core/half.hpp"
 #include "lowbit/core/view.hpp"
 #if XSIMD_WITH_SSE2
 #include <immintrin.h>
@@ -50,6 +51,10 @@ template <class XA>
 f32<XA> round_even(const f32<XA>& v);
 template <class XA>
 f32<XA> gather(const float* base, const i32<XA>& index);
+template <class XA>
+std::uint32_t bitmask(const xsimd::batch_bool<float, XA>& m);
+template <class XA, class Op>
+f32<XA> reduce_each(const f32<XA>* v, Op op);
 template <bool Signed, class XA>
 void store_codes4(const i32<XA>& a, const i32<XA>& b, const i32<XA>& c, const i32<XA>& d, std::uint8_t* dst);
 
@@ -65,6 +70,11 @@ inline void store_low_bytes(const i32<xsimd::sse4_1>& v, std::uint8_t* dst) {
 // Round to nearest, ties to even, by the instruction's immediate (not MXCSR); exact.
 inline f32<xsimd::sse4_1> round_even(const f32<xsimd::sse4_1>& v) {
     return _mm_round_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+}
+
+// Bit l set where lane l of the mask is true.
+inline std::uint32_t bitmask(const xsimd::batch_bool<float, xsimd::sse4_1>& m) {
+    return static_cast<std::uint32_t>(_mm_movemask_ps(m));
 }
 
 // Lane l is base[index[l]].
@@ -122,6 +132,10 @@ f32<xsimd::sse4_1> reduce_each(const f32<xsimd::sse4_1>* v, Op op) {
 #if XSIMD_WITH_AVX2
 inline f32<xsimd::avx2> round_even(const f32<xsimd::avx2>& v) {
     return _mm256_round_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+}
+
+inline std::uint32_t bitmask(const xsimd::batch_bool<float, xsimd::avx2>& m) {
+    return static_cast<std::uint32_t>(_mm256_movemask_ps(m));
 }
 
 inline f32<xsimd::avx2> gather(const float* base, const i32<xsimd::avx2>& index) {
@@ -185,6 +199,10 @@ inline f32<xsimd::avx2> f16_round_trip(const f32<xsimd::avx2>& x, std::uint16_t*
 #if XSIMD_WITH_AVX512BW
 inline f32<xsimd::avx512bw> round_even(const f32<xsimd::avx512bw>& v) {
     return _mm512_roundscale_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+}
+
+inline std::uint32_t bitmask(const xsimd::batch_bool<float, xsimd::avx512bw>& m) {
+    return static_cast<std::uint32_t>(static_cast<__mmask16>(m));
 }
 
 inline f32<xsimd::avx512bw> gather(const float* base, const i32<xsimd::avx512bw>& index) {
@@ -266,5 +284,18 @@ inline constexpr bool has_f16_round_trip = false;
 template <class XA>
 inline constexpr bool has_f16_round_trip<
     XA, std::void_t<decltype(f16_round_trip(std::declval<f32<XA>>(), static_cast<std::uint16_t*>(nullptr)))>> = true;
+
+// The fp16 patterns (round to nearest even) of a batch: F16C where the architecture has it, else
+// the exact scalar conversion lane by lane.
+template <class XA>
+void to_fp16_bits(const f32<XA>& v, std::uint16_t* bits) {
+    if constexpr (has_f16_round_trip<XA>) {
+        (void)f16_round_trip(v, bits);
+    } else {
+        alignas(64) float lanes[f32<XA>::size];
+        v.store_aligned(lanes);
+        for (std::size_t k = 0; k < f32<XA>::size; ++k) bits[k] = float_to_fp16_bits(lanes[k]);
+    }
+}
 
 }  // namespace lowbit::kernels

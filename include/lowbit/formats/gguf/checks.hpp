@@ -11,7 +11,9 @@
 #include <cstdint>
 #include <limits>
 
+#include "lowbit/arch/tags.hpp"
 #include "lowbit/core/error.hpp"
+#include "lowbit/kernels/finite.hpp"
 
 namespace lowbit::gguf::detail {
 
@@ -45,13 +47,13 @@ inline void check_not_null(const char* op, const char* what, const void* p, std:
     if (elements != 0 && p == nullptr) lowbit::detail::fail("gguf ", Type::name, " ", op, ": ", what, " is null");
 }
 
-template <class Type>
-inline void check_finite_input(const float* src, std::int64_t rows, std::int64_t cols) {
-    for (std::int64_t r = 0; r < rows; ++r) {
+// Rows [begin, end) of the input; Arch picks the vector test (kernels/finite.hpp), and a row that
+// fails is scanned again to name the element.
+template <class Type, class Arch = arch::scalar>
+inline void check_finite_input(const float* src, std::int64_t begin, std::int64_t end, std::int64_t cols) {
+    for (std::int64_t r = begin; r < end; ++r) {
         const float* row = src + r * cols;
-        float acc = 0.f;  // x - x is NaN exactly for NaN and +-Inf: one branch per row in the common case
-        for (std::int64_t c = 0; c < cols; ++c) acc += row[c] - row[c];
-        if (acc == 0.f) continue;
+        if (kernels::all_finite(row, cols, Arch{})) continue;
         for (std::int64_t c = 0; c < cols; ++c)
             if (!std::isfinite(row[c]))
                 lowbit::detail::fail("gguf ", Type::name, " quantize: input has ", row[c], " at row ", r, ", column ", c,

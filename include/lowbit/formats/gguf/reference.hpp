@@ -27,7 +27,7 @@ void quantize_rows(const float* src, std::int64_t rows, std::int64_t cols, void*
     check_shape<Type>("quantize", rows, cols);
     check_not_null<Type>("quantize", "the input", src, rows * cols);
     check_buffer<Type>("quantize", "the output", dst, dst_bytes, required_bytes<Type>(rows, cols), "bytes");
-    check_finite_input<Type>(src, rows, cols);
+    check_finite_input<Type>(src, 0, rows, cols);
     check_importance<Type>(importance, cols);
     auto* out = static_cast<std::byte*>(dst);
     for (std::int64_t r = 0; r < rows; ++r)

@@ -92,9 +92,9 @@ inline void quantize_row(q4_0, const float* x, std::int64_t n, std::byte* out, c
             const float id = d != 0.f ? 1.0f / d : 0.0f;
             y.d = to_half(d, "q4_0", "scale");
             for (int j = 0; j < 16; ++j) {
-                const int c0 = std::min<int>(15, truncate_to_int8_x86(mul(xb[j], id) + 8.5f));
-                const int c1 = std::min<int>(15, truncate_to_int8_x86(mul(xb[j + 16], id) + 8.5f));
-                y.qs[j] = static_cast<std::uint8_t>(static_cast<std::uint8_t>(c0) | static_cast<std::uint8_t>(c1 << 4));
+                const auto xi0 = static_cast<std::uint8_t>(std::min<int>(15, truncate_to_int8_x86(mul(xb[j], id) + 8.5f)));
+                const auto xi1 = static_cast<std::uint8_t>(std::min<int>(15, truncate_to_int8_x86(mul(xb[j + 16], id) + 8.5f)));
+                y.qs[j] = static_cast<std::uint8_t>(xi0 | (xi1 << 4));
             }
         }
         store_block(y, out + b * sizeof y);
@@ -140,9 +140,9 @@ inline void quantize_row(q4_1, const float* x, std::int64_t n, std::byte* out, c
             y.d = to_half(d, "q4_1", "scale");
             y.m = to_half(min, "q4_1", "minimum");
             for (int j = 0; j < 16; ++j) {
-                const int c0 = std::min<int>(15, truncate_to_int8_x86(mul(xb[j] - min, id) + 0.5f));
-                const int c1 = std::min<int>(15, truncate_to_int8_x86(mul(xb[j + 16] - min, id) + 0.5f));
-                y.qs[j] = static_cast<std::uint8_t>(static_cast<std::uint8_t>(c0) | static_cast<std::uint8_t>(c1 << 4));
+                const auto xi0 = static_cast<std::uint8_t>(std::min<int>(15, truncate_to_int8_x86(mul(xb[j] - min, id) + 0.5f)));
+                const auto xi1 = static_cast<std::uint8_t>(std::min<int>(15, truncate_to_int8_x86(mul(xb[j + 16] - min, id) + 0.5f)));
+                y.qs[j] = static_cast<std::uint8_t>(xi0 | (xi1 << 4));
             }
         }
         store_block(y, out + b * sizeof y);

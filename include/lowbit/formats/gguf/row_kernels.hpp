@@ -15,6 +15,7 @@
 #include "lowbit/arch/tags.hpp"
 #include "lowbit/formats/gguf/reference.hpp"
 #include "lowbit/formats/gguf/vector_kquants.hpp"
+#include "lowbit/formats/gguf/vector_legacy.hpp"
 #include "lowbit/kernels/quantize_arch.hpp"
 
 namespace lowbit::gguf::detail {
@@ -38,8 +39,12 @@ constexpr arch::scalar kernel_arch(Type, arch::scalar) { return {}; }
 // The vector kernels: one xsimd implementation serves every x86 tag (sse4_1, avx2, avx512bw; the
 // VNNI tags use their base's), compiled in when the translation unit's flags enable the tag.
 template <class Type>
-inline constexpr bool has_vector_quantizer = std::is_same_v<Type, q2_K> || std::is_same_v<Type, q3_K> || std::is_same_v<Type, q4_K>
-                                             || std::is_same_v<Type, q5_K> || std::is_same_v<Type, q6_K>;
+inline constexpr bool is_vector_kquant = std::is_same_v<Type, q2_K> || std::is_same_v<Type, q3_K> || std::is_same_v<Type, q4_K>
+                                         || std::is_same_v<Type, q5_K> || std::is_same_v<Type, q6_K>;
+template <class Type>
+inline constexpr bool is_vector_legacy = std::is_same_v<Type, q4_0> || std::is_same_v<Type, q8_0>;
+template <class Type>
+inline constexpr bool has_vector_quantizer = is_vector_kquant<Type> || is_vector_legacy<Type>;
 
 template <class Arch>
 constexpr bool vector_arch_compiled() {
@@ -59,7 +64,24 @@ inline constexpr bool vector_quantize_for = has_vector_quantizer<Type> && vector
 template <class Type, class Arch, std::enable_if_t<vector_quantize_for<Type, Arch>, int> = 0>
 void quantize_row_range(Type, Arch, const float* src, std::int64_t rows, std::int64_t cols, std::byte* dst, const float* importance) {
     using XA = typename kernels::quantize_arch_t<Arch>::xsimd_arch;
-    vector_kquant<Type, XA, search_batches<XA>>::quantize_rows(src, rows, cols, dst, importance);
+    if constexpr (is_vector_kquant<Type>) {
+        vector_kquant<Type, XA, search_batches<XA>>::quantize_rows(src, rows, cols, dst, importance);
+    } else if (importance) {  // the importance-weighted legacy search has no vector kernel (yet)
+        quantize_row_range(Type{}, arch::scalar{}, src, rows, cols, dst, importance);
+    } else if constexpr (std::is_same_v<Type, q8_0>) {
+        vector_legacy<XA>::quantize_q8_0(src, rows * cols / 32, dst);
+    } else {
+        vector_legacy<XA>::quantize_q4_0(src, rows * cols / 32, dst);
+    }
+}
+
+template <class Type, class Arch, std::enable_if_t<is_vector_legacy<Type> && vector_arch_compiled<Arch>(), int> = 0>
+void dequantize_row_range(Type, Arch, const std::byte* src, std::int64_t rows, std::int64_t cols, float* dst) {
+    using XA = typename kernels::quantize_arch_t<Arch>::xsimd_arch;
+    if constexpr (std::is_same_v<Type, q8_0>)
+        vector_legacy<XA>::dequantize_q8_0(src, rows * cols / 32, dst);
+    else
+        vector_legacy<XA>::dequantize_q4_0(src, rows * cols / 32, dst);
 }
 
 template <class Type, class Arch, std::enable_if_t<vector_quantize_for<Type, Arch>, int> = 0>

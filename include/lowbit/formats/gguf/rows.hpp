@@ -34,8 +34,9 @@ void quantize_rows(const float* src, std::int64_t rows, std::int64_t cols, void*
     check_not_null<Type>("quantize", "the input", src, rows * cols);
     check_buffer<Type>("quantize", "the output", dst, dst_bytes, required_bytes<Type>(rows, cols), "bytes");
     if (threads < 1) lowbit::detail::fail("gguf ", Type::name, " quantize: threads = ", threads, " must be at least 1");
-    check_finite_input<Type>(src, rows, cols);
     check_importance<Type>(importance, cols);
+    // Every row is checked before any is written, so the check is a pass of its own (threaded too).
+    parallel_for(rows, threads, [&](std::int64_t begin, std::int64_t end) { check_finite_input<Type, Arch>(src, begin, end, cols); });
     auto* out = static_cast<std::byte*>(dst);
     const std::size_t row_bytes = Type::row_bytes(cols);
     parallel_for(rows, threads, [&](std::int64_t begin, std::int64_t end) {
