@@ -13,6 +13,16 @@
 #define LOWBIT_ALWAYS_INLINE inline
 #endif
 
+// Inlines every call inside a hot kernel, recursively. Lane-group code is built from many tiny
+// functions (one per batch operation); once a translation unit instantiates many kernels, the
+// compiler's unit-growth limits stop inlining them and batches go through memory (measured: 2.3x
+// slower Q4_K search in a binary with all GGUF types). Flattening the kernel's entry avoids that.
+#if defined(__GNUC__)
+#define LOWBIT_FLATTEN __attribute__((flatten))
+#else
+#define LOWBIT_FLATTEN
+#endif
+
 namespace lowbit {
 inline constexpr int version_major = LOWBIT_VERSION_MAJOR;
 inline constexpr int version_minor = LOWBIT_VERSION_MINOR;

@@ -346,14 +346,15 @@ inline void requantize_ref(const float* x, const float* d, const float* m, std::
 inline void pack(const std::uint8_t* L, block_q2_K& y) { pack_2bit(L, y.qs); }
 
 inline void pack(const std::uint8_t* L, block_q3_K& y) {
-    // Codes 0..7: the high bit goes to hmask (bit j / 32 of byte j % 32), the low two to qs. (ggml
-    // tests l > 3 and subtracts 4; for codes 0..7 that is the bit arithmetic below, without branches
-    // a CPU cannot predict.)
+    // Codes 0..7: the high bit of element 32 b + m goes to bit b of hmask[m], the low two bits to
+    // qs. (ggml tests l > 3 and subtracts 4; for codes 0..7 that is this bit arithmetic, in an order
+    // the compiler vectorizes.)
     std::uint8_t low[super_block];
-    for (int j = 0; j < super_block; ++j) {
-        y.hmask[j % 32] = static_cast<std::uint8_t>(y.hmask[j % 32] | ((L[j] >> 2) << (j / 32)));
-        low[j] = static_cast<std::uint8_t>(L[j] & 3);
-    }
+    for (int b = 0; b < 8; ++b)
+        for (int m = 0; m < 32; ++m) {
+            y.hmask[m] = static_cast<std::uint8_t>(y.hmask[m] | ((L[32 * b + m] >> 2) << b));
+            low[32 * b + m] = static_cast<std::uint8_t>(L[32 * b + m] & 3);
+        }
     pack_2bit(low, y.qs);
 }
 

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "lowbit/core/config.hpp"
 #include "lowbit/formats/gguf/kquant_phases.hpp"
 #include "lowbit/formats/gguf/vector_search.hpp"
 #include "lowbit/kernels/simd_ops.hpp"
@@ -33,9 +34,10 @@ struct vector_kquant : vector_search<XA, N> {
     static constexpr int group = W > subs ? W / subs : 1;  // super-blocks per group
     static constexpr int group_lanes = group * subs;      // a multiple of W
     static constexpr int batches = group_lanes / W;
+    static_assert(group_lanes % W == 0, "a lane group must cover whole super-blocks");
 
     // Lane-wise phase A for W sub-blocks: x[i] holds element i of each lane's sub-block.
-    static void search(const F* x, const F* qw, const F& sigma2, F* L, F& scale, F& min, F& sw) {
+    LOWBIT_FLATTEN static void search(const F* x, const F* qw, const F& sigma2, F* L, F& scale, F& min, F& sw) {
         F weights[extent<sub>];
         if (qw) {
             F sum(0.f);
@@ -90,7 +92,7 @@ struct vector_kquant : vector_search<XA, N> {
         }
     }
 
-    static void quantize_rows(const float* src, std::int64_t rows, std::int64_t cols, std::byte* dst, const float* importance) {
+    LOWBIT_FLATTEN static void quantize_rows(const float* src, std::int64_t rows, std::int64_t cols, std::byte* dst, const float* importance) {
         const std::int64_t per_row = cols / super_block, total = rows * per_row;
         alignas(64) float padded[extent<group * super_block>];
         alignas(64) float qw_group[extent<group * super_block>];

@@ -11,6 +11,8 @@
 // quotient of make_q3_quants) goes through the exact bit trick.
 #pragma once
 
+#include <type_traits>
+
 #include "lowbit/formats/gguf/lanes.hpp"
 #include "lowbit/formats/gguf/search.hpp"
 
@@ -41,9 +43,16 @@ struct vector_search : lanes<XA, N> {
     }
 
     // make_qkx2_quants (Qkx3 = false) / make_qkx3_quants (true); returns the scale, sets the_min.
-    // Rounded operands iscale * (x - min) lie within [-(nmax + 2), nmax + 2] on every lane whose
-    // result is kept (max > min: x - min <= max - min, and iscale = c / (max - min) with c <= nmax + 1);
-    // degenerate lanes (max == min) are overwritten at the end, whatever they computed.
+    //
+    // Codes: the scalar rounds v = iscale * (x - min) with nearest_int and clamps to [0, nmax]
+    // (make_qkx3_quants writes it v > 0 ? nearest_int(min(v, nmax)) : 0, which is the same integer
+    // for every v, NaN included). On a kept lane v lies in [-(nmax + 2), nmax + 2]: x - min <=
+    // max - min and iscale = c / (max - min) with c <= nmax + 1 (degenerate lanes, max == min, are
+    // overwritten at the end), so round_even gives nearest_int's integer. When c < nmax + 0.49, v
+    // cannot round above nmax (fl(fl(c / D) * fl(x - min)) <= c (1 + 2^-23)^2) and the upper clamp is
+    // skipped. Instead of copying a lane's codes at every improvement, the lane keeps the iscale and
+    // min that produced its best codes and they are recomputed once at the end: the same operations
+    // on the same operands give the same codes.
     template <bool Qkx3, int n, int nmax, bool use_mad>
     static F make_qkx_quants(const F* x, const F* weights, F* L, F& the_min, F* Laux, float rmin, float rdelta, int nstep) {
         F min = x[0], max = x[0];
@@ -58,29 +67,31 @@ struct vector_search : lanes<XA, N> {
         min = select(min > F(0.f), F(0.f), min);
         const B degenerate = Qkx3 ? (max <= min) : (max == min);
         const F min0 = min;
-        const auto fn = static_cast<float>(nmax);
+        constexpr auto fn = static_cast<float>(nmax);
+        F xm[extent<n>];  // x - min for the current min
+        for (int i = 0; i < n; ++i) xm[i] = x[i] - min;
         F iscale = F(fn) / (max - min);
         F scale = F(1.f) / iscale;
-        for (int i = 0; i < n; ++i) L[i] = clamp(round_even(mul(iscale, x[i] - min)), 0.f, fn);
-        F best_error = affine_error<n, use_mad>(x, weights, L, scale, min);
+        F best_iscale = iscale, best_min = min;
+        for (int i = 0; i < n; ++i) Laux[i] = clamp(round_even(mul(iscale, xm[i])), 0.f, fn);
+        F best_error = affine_error<n, use_mad>(x, weights, Laux, scale, min);
         for (int is = 0; nstep >= 1 && is <= nstep; ++is) {
             const float numerator = rmin + gguf::detail::mul(rdelta, static_cast<float>(is)) + fn;
             iscale = F(numerator) / (max - min);
             F sum_l(0.f), sum_l2(0.f), sum_xl(0.f);
-            for (int i = 0; i < n; ++i) {
-                F l;
-                if constexpr (Qkx3) {  // v > 0 ? nearest_int(min(v, nmax)) : 0, where NaN gives 0
-                    const F v = mul(iscale, x[i] - min);
-                    l = select(v > F(0.f), round_even(select(F(fn) < v, F(fn), v)), F(0.f));
-                } else {
-                    l = clamp(round_even(mul(iscale, x[i] - min)), 0.f, fn);
+            const auto accumulate = [&](auto upper) {
+                for (int i = 0; i < n; ++i) {
+                    const F r = round_even(mul(iscale, xm[i]));
+                    const F l = decltype(upper)::value ? clamp(r, 0.f, fn) : base::max(r, F(0.f));
+                    Laux[i] = l;
+                    const F wl = mul(weights[i], l);
+                    sum_l += wl;
+                    sum_l2 += mul(wl, l);
+                    sum_xl += mul(wl, x[i]);
                 }
-                Laux[i] = l;
-                const F wl = mul(weights[i], l);
-                sum_l += wl;
-                sum_l2 += mul(wl, l);
-                sum_xl += mul(wl, x[i]);
-            }
+            };
+            if (numerator < fn + 0.49f) accumulate(std::false_type{});
+            else accumulate(std::true_type{});
             const F D = mul(sum_w, sum_l2) - mul(sum_l, sum_l);
             const B solvable = D > F(0.f);
             if (!any(solvable)) continue;
@@ -92,12 +103,15 @@ struct vector_search : lanes<XA, N> {
             const F cur_error = affine_error<n, use_mad>(x, weights, Laux, this_scale, this_min);
             const B better = solvable & (cur_error < best_error) & !degenerate;
             if (!any(better)) continue;
-            for (int i = 0; i < n; ++i) L[i] = select(better, Laux[i], L[i]);
+            best_iscale = select(better, iscale, best_iscale);
+            best_min = select(better, min, best_min);
             best_error = select(better, cur_error, best_error);
             scale = select(better, this_scale, scale);
             min = select(better, this_min, min);
+            for (int i = 0; i < n; ++i) xm[i] = x[i] - min;
         }
-        for (int i = 0; i < n; ++i) L[i] = select(degenerate, F(0.f), L[i]);
+        for (int i = 0; i < n; ++i)
+            L[i] = select(degenerate, F(0.f), clamp(round_even(mul(best_iscale, x[i] - best_min)), 0.f, fn));
         the_min = -select(degenerate, min0, min);
         return select(degenerate, F(0.f), scale);
     }
@@ -117,46 +131,57 @@ struct vector_search : lanes<XA, N> {
 
     // make_qx_quants (rmse_type 1); qw == nullptr means weights x^2. Codes stored + nmax.
     // Rounded operands iscale * x: |x| <= |max| and |iscale| <= (nmax + 1) / |max| on lanes whose
-    // result is kept (amax >= 1e-15; all-zero lanes are overwritten at the end).
+    // result is kept (amax >= 1e-15; all-zero lanes are overwritten at the end). w and w * x do not
+    // change between candidates and are computed once (the same rounded values as the scalar's);
+    // the best codes are recomputed from the best iscale at the end, as in make_qkx_quants.
     template <int n, int nmax>
     static F make_qx_quants(const F* x, F* L, const F* qw) {
         F max, amax;
         signed_absmax<n>(x, max, amax);
         const B zero = amax < F(reference::detail::group_max_eps);
-        const auto fn = static_cast<float>(nmax);
-        const auto weight = [&](int i) { return qw ? qw[i] : mul(x[i], x[i]); };
-        const auto code = [&](const F& iscale, int i) { return clamp(round_even(mul(iscale, x[i])), -fn, fn - 1); };
-        F iscale = F(-fn) / max;
-        F sumlx(0.f), suml2(0.f);
+        constexpr auto fn = static_cast<float>(nmax);
+        F w[extent<n>], wx[extent<n>];
         for (int i = 0; i < n; ++i) {
-            const F l = code(iscale, i);
-            L[i] = l + F(fn);
-            const F w = weight(i);
-            sumlx += mul(mul(w, x[i]), l);
-            suml2 += mul(mul(w, l), l);
+            w[i] = qw ? qw[i] : mul(x[i], x[i]);
+            wx[i] = mul(w[i], x[i]);
         }
+        const auto code = [&](const F& iscale, int i) { return clamp(round_even(mul(iscale, x[i])), -fn, fn - 1); };
+        // |iscale * x| <= c (1 + 2^-23)^2 for iscale = -c / max: below nmax - 1/2 no clamp can act,
+        // below nmax + 1/2 only the upper one (nmax - 1) can.
+        const auto sums = [&](const F& iscale, float c, F& sumlx, F& suml2) {
+            const auto run = [&](auto clamp_low, auto clamp_high) {
+                sumlx = F(0.f);
+                suml2 = F(0.f);
+                for (int i = 0; i < n; ++i) {
+                    F l = round_even(mul(iscale, x[i]));
+                    if constexpr (decltype(clamp_low)::value) l = base::max(l, F(-fn));
+                    if constexpr (decltype(clamp_high)::value) l = base::min(l, F(fn - 1));
+                    sumlx += mul(wx[i], l);
+                    suml2 += mul(mul(w[i], l), l);
+                }
+            };
+            if (c < fn - 0.51f) run(std::false_type{}, std::false_type{});
+            else if (c < fn + 0.49f) run(std::false_type{}, std::true_type{});
+            else run(std::true_type{}, std::true_type{});
+        };
+        F iscale = F(-fn) / max;
+        F sumlx, suml2;
+        sums(iscale, fn, sumlx, suml2);
+        F best_iscale = iscale;
         F scale = select(suml2 != F(0.f), sumlx / suml2, F(0.f));
         F best = mul(scale, sumlx);
-        F Laux[extent<n>];
         for (int is = -9; is <= 9; ++is) {
             if (is == 0) continue;
-            iscale = F(-(fn + gguf::detail::mul(0.1f, static_cast<float>(is)))) / max;
-            sumlx = F(0.f);
-            suml2 = F(0.f);
-            for (int i = 0; i < n; ++i) {
-                const F l = code(iscale, i);
-                Laux[i] = l;
-                const F w = weight(i);
-                sumlx += mul(mul(w, x[i]), l);
-                suml2 += mul(mul(w, l), l);
-            }
+            const float c = fn + gguf::detail::mul(0.1f, static_cast<float>(is));
+            iscale = F(-c) / max;
+            sums(iscale, c, sumlx, suml2);
             const B better = (suml2 > F(0.f)) & (mul(sumlx, sumlx) > mul(best, suml2));
             if (!any(better)) continue;
-            for (int i = 0; i < n; ++i) L[i] = select(better, Laux[i] + F(fn), L[i]);
+            best_iscale = select(better, iscale, best_iscale);
             scale = select(better, sumlx / suml2, scale);
             best = select(better, mul(scale, sumlx), best);
         }
-        for (int i = 0; i < n; ++i) L[i] = select(zero, F(0.f), L[i]);
+        for (int i = 0; i < n; ++i) L[i] = select(zero, F(0.f), code(best_iscale, i) + F(fn));
         return select(zero, F(0.f), scale);
     }
 
