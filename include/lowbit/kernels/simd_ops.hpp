@@ -205,6 +205,31 @@ inline std::uint32_t bitmask(const xsimd::batch_bool<float, xsimd::avx512bw>& m)
     return static_cast<std::uint32_t>(static_cast<__mmask16>(m));
 }
 
+// columns[c] lane r = src[r * stride + c] for r, c < 16: a 16 x 16 transpose in four shuffle
+// stages (64 shuffles for 256 floats; gathering them costs 16 microcoded gathers).
+inline void transpose_square(const float* src, std::size_t stride, f32<xsimd::avx512bw>* columns) {
+    __m512 r[16], t[16];
+    for (std::size_t i = 0; i < 16; ++i) r[i] = _mm512_loadu_ps(src + i * stride);
+    for (int k = 0; k < 8; ++k) {  // per 128-bit lane: rows 2k, 2k + 1 interleaved
+        t[2 * k] = _mm512_unpacklo_ps(r[2 * k], r[2 * k + 1]);
+        t[2 * k + 1] = _mm512_unpackhi_ps(r[2 * k], r[2 * k + 1]);
+    }
+    for (int k = 0; k < 4; ++k) {  // r[4k + c]: rows 4k..4k+3 of columns c, c + 4, c + 8, c + 12
+        r[4 * k] = _mm512_shuffle_ps(t[4 * k], t[4 * k + 2], 0x44);
+        r[4 * k + 1] = _mm512_shuffle_ps(t[4 * k], t[4 * k + 2], 0xee);
+        r[4 * k + 2] = _mm512_shuffle_ps(t[4 * k + 1], t[4 * k + 3], 0x44);
+        r[4 * k + 3] = _mm512_shuffle_ps(t[4 * k + 1], t[4 * k + 3], 0xee);
+    }
+    for (int c = 0; c < 4; ++c) {  // 128-bit lanes regrouped twice: column c, c + 4, c + 8, c + 12
+        const __m512 v0 = _mm512_shuffle_f32x4(r[c], r[4 + c], 0x88), v1 = _mm512_shuffle_f32x4(r[c], r[4 + c], 0xdd);
+        const __m512 v2 = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0x88), v3 = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0xdd);
+        columns[c] = _mm512_shuffle_f32x4(v0, v2, 0x88);
+        columns[c + 8] = _mm512_shuffle_f32x4(v0, v2, 0xdd);
+        columns[c + 4] = _mm512_shuffle_f32x4(v1, v3, 0x88);
+        columns[c + 12] = _mm512_shuffle_f32x4(v1, v3, 0xdd);
+    }
+}
+
 inline f32<xsimd::avx512bw> gather(const float* base, const i32<xsimd::avx512bw>& index) {
     return _mm512_i32gather_ps(index, base, 4);
 }
@@ -284,6 +309,28 @@ inline constexpr bool has_f16_round_trip = false;
 template <class XA>
 inline constexpr bool has_f16_round_trip<
     XA, std::void_t<decltype(f16_round_trip(std::declval<f32<XA>>(), static_cast<std::uint16_t*>(nullptr)))>> = true;
+
+// Whether transpose_square exists for an architecture.
+template <class XA, class = void>
+inline constexpr bool has_transpose_square = false;
+template <class XA>
+inline constexpr bool has_transpose_square<
+    XA, std::void_t<decltype(transpose_square(static_cast<const float*>(nullptr), std::size_t{}, static_cast<f32<XA>*>(nullptr)))>> = true;
+
+// columns[c] lane r = src[r * stride + c] for r < W (the batch size) and c < count, a multiple of
+// W: square transposes where the architecture has them, gathers otherwise.
+template <class XA>
+void load_transposed(const float* src, std::size_t stride, int count, f32<XA>* columns) {
+    constexpr int W = static_cast<int>(f32<XA>::size);
+    if constexpr (has_transpose_square<XA>) {
+        for (int c0 = 0; c0 < count; c0 += W) transpose_square(src + c0, stride, columns + c0);
+    } else {
+        alignas(64) std::int32_t index[f32<XA>::size];
+        for (int r = 0; r < W; ++r) index[r] = r * static_cast<std::int32_t>(stride);
+        const i32<XA> idx = i32<XA>::load_aligned(index);
+        for (int c = 0; c < count; ++c) columns[c] = gather(src + c, idx);
+    }
+}
 
 // The fp16 patterns (round to nearest even) of a batch: F16C where the architecture has it, else
 // the exact scalar conversion lane by lane.

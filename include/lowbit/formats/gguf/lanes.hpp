@@ -155,14 +155,14 @@ struct lanes {
         return r;
     }
 
-    // Lane l of the result is src[l * stride] (a strided gather).
-    static F gather(const float* src, int stride) {
-        alignas(64) std::int32_t index[extent<batch_size>];
-        for (int l = 0; l < batch_size; ++l) index[l] = l * stride;
-        const IB idx = IB::load_aligned(index);
-        F r;
-        for_parts<N>([&](auto k) { r.part[k] = kernels::gather(src + k * batch_size * stride, idx); });
-        return r;
+    // x[i] lane l = src[l * stride + i] for l < W, i < count (count a multiple of the batch size):
+    // W rows of a matrix with row stride `stride`, transposed.
+    static void load_transposed(const float* src, int stride, int count, F* x) {
+        typename F::batch columns[extent<64>];
+        for_parts<N>([&](auto k) {
+            kernels::load_transposed(src + k * batch_size * stride, static_cast<std::size_t>(stride), count, columns);
+            for (int i = 0; i < count; ++i) x[i].part[k] = columns[i];
+        });
     }
     static F load(const float* src) {  // W consecutive floats
         F r;

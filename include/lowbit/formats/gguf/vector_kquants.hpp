@@ -116,9 +116,8 @@ struct vector_kquant : vector_search<XA, N> {
             reference::detail::kquant_work work[extent<group>];
             for (int b = 0; b < batches; ++b) {
                 F x[extent<sub>], qw[extent<sub>];
-                for (int i = 0; i < sub; ++i) x[i] = base::gather(xg + b * W * sub + i, sub);
-                if (importance)
-                    for (int i = 0; i < sub; ++i) qw[i] = base::gather(qw_group + b * W * sub + i, sub);
+                base::load_transposed(xg + b * W * sub, sub, sub, x);
+                if (importance) base::load_transposed(qw_group + b * W * sub, sub, sub, qw);
                 alignas(64) float s2[extent<W>];
                 for (int l = 0; l < W; ++l) s2[l] = sigma2[(b * W + l) / subs];
                 F L[extent<sub>];
