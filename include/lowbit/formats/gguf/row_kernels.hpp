@@ -54,10 +54,13 @@ constexpr bool vector_arch_compiled() {
 }
 
 // Batches per lane group of the scale searches: independent dependency chains for the core to
-// overlap, without spilling registers (measured, 64 x 4096 Q2_K..Q6_K: AVX-512 fastest at 4 zmm
-// per value, 32 registers; AVX2 at 2 ymm, 16 registers).
-template <class XA>
-inline constexpr int search_batches = std::is_same_v<XA, xsimd::avx512bw> ? 4 : 2;
+// overlap, without spilling registers. Measured on 64 x 4096 inputs: AVX-512 (32 registers) is
+// fastest at 6 zmm per value for the 16-element sub-blocks (Q2_K, Q3_K, Q6_K; a group is 6
+// super-blocks) and 4 for the 32-element ones (Q4_K, Q5_K; 8 super-blocks); AVX2 and SSE4.1
+// (16 registers) at 2.
+template <class Type, class XA>
+inline constexpr int search_batches =
+    !std::is_same_v<XA, xsimd::avx512bw> ? 2 : reference::detail::kquant_traits<Type>::sub == 16 ? 6 : 4;
 
 template <class Type, class Arch>
 inline constexpr bool vector_quantize_for = has_vector_quantizer<Type> && vector_arch_compiled<Arch>();
@@ -66,7 +69,7 @@ template <class Type, class Arch, std::enable_if_t<vector_quantize_for<Type, Arc
 void quantize_row_range(Type, Arch, const float* src, std::int64_t rows, std::int64_t cols, std::byte* dst, const float* importance) {
     using XA = typename kernels::quantize_arch_t<Arch>::xsimd_arch;
     if constexpr (is_vector_kquant<Type>) {
-        vector_kquant<Type, XA, search_batches<XA>>::quantize_rows(src, rows, cols, dst, importance);
+        vector_kquant<Type, XA, search_batches<Type, XA>>::quantize_rows(src, rows, cols, dst, importance);
     } else if (importance) {  // the importance-weighted legacy search has no vector kernel (yet)
         quantize_row_range(Type{}, arch::scalar{}, src, rows, cols, dst, importance);
     } else if constexpr (std::is_same_v<Type, q8_0>) {
