@@ -17,7 +17,9 @@
 // functions (one per batch operation); once a translation unit instantiates many kernels, the
 // compiler's unit-growth limits stop inlining them and batches go through memory (measured: 2.3x
 // slower Q4_K search in a binary with all GGUF types). Flattening the kernel's entry avoids that.
-#if defined(__GNUC__)
+// Sanitizer builds check correctness, not speed, and flattening instrumented code multiplies their
+// compile time (minutes per translation unit): there it is off.
+#if defined(__GNUC__) && !defined(__SANITIZE_ADDRESS__) && !defined(LOWBIT_NO_FLATTEN)
 #define LOWBIT_FLATTEN __attribute__((flatten))
 #else
 #define LOWBIT_FLATTEN
