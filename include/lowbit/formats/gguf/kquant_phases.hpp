@@ -201,7 +201,10 @@ inline bool set_scales(q2_K, const kquant_work& w, bool importance, block_q2_K& 
     }
     if (max_min > 0.f) {
         const float iscale = 15.f / max_min;
-        for (int j = 0; j < 16; ++j) y.scales[j] = static_cast<std::uint8_t>(y.scales[j] | (nearest_int(mul(iscale, w.mins[j])) << 4));
+        // (unsigned: a subnormal max_min makes iscale infinite and nearest_int(NaN) negative; ggml's
+        // shift then keeps the low bits, which the unsigned shift reproduces without overflow.)
+        for (int j = 0; j < 16; ++j)
+            y.scales[j] = static_cast<std::uint8_t>(y.scales[j] | (static_cast<unsigned>(nearest_int(mul(iscale, w.mins[j]))) << 4));
         y.dmin = to_half(max_min / 15.f, "q2_K", "super-minimum");
     }
     return true;
