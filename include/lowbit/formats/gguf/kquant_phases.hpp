@@ -220,13 +220,8 @@ inline bool set_scales(q3_K, const kquant_work& w, bool importance, block_q3_K& 
         y.d = to_half(d_block, "q3_K", "super-scale");
         return true;
     }
-    float max_scale = 0.f, amax = 0.f;
-    for (int j = 0; j < 16; ++j) {
-        if (std::fabs(w.scales[j]) > amax) {
-            amax = std::fabs(w.scales[j]);
-            max_scale = w.scales[j];
-        }
-    }
+    float amax = 0.f;
+    const float max_scale = signed_absmax(w.scales, 16, amax);
     if (max_scale != 0.f) {
         const float iscale = -32.f / max_scale;
         for (int j = 0; j < 16; ++j) {
@@ -277,13 +272,8 @@ inline bool set_scales(q4_K, const kquant_work& w, bool importance, block_q4_K& 
 inline bool set_scales(q5_K, const kquant_work& w, bool importance, block_q5_K& y) { return set_scales_k4<q5_K>(w, importance, y); }
 
 inline bool set_scales(q6_K, const kquant_work& w, bool, block_q6_K& y) {
-    float max_scale = 0.f, max_abs_scale = 0.f;
-    for (int j = 0; j < 16; ++j) {
-        if (std::fabs(w.scales[j]) > max_abs_scale) {
-            max_abs_scale = std::fabs(w.scales[j]);
-            max_scale = w.scales[j];
-        }
-    }
+    float max_abs_scale = 0.f;
+    const float max_scale = signed_absmax(w.scales, 16, max_abs_scale);
     if (max_abs_scale < group_max_eps) return false;
     const float iscale = -128.f / max_scale;
     y.d = to_half(1 / iscale, "q6_K", "super-scale");

@@ -94,14 +94,8 @@ inline void quantize_row(q8_K, const float* x, std::int64_t n, std::byte* out, c
     using namespace detail;
     for (std::size_t b = 0; b < blocks_in(n, super_block); ++b, x += super_block) {
         block_q8_K y{};
-        float max = 0.f, amax = 0.f;
-        for (int j = 0; j < super_block; ++j) {
-            const float ax = std::fabs(x[j]);
-            if (ax > amax) {
-                amax = ax;
-                max = x[j];
-            }
-        }
+        float amax = 0.f;
+        const float max = signed_absmax(x, super_block, amax);
         if (amax != 0.f) {
             const float iscale = -127.f / max;
             for (int j = 0; j < super_block; ++j) y.qs[j] = static_cast<std::int8_t>(std::min(127, nearest_int(mul(iscale, x[j]))));

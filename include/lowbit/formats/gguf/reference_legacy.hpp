@@ -32,18 +32,6 @@ using lowbit::gguf::detail::blocks_in;
 namespace detail {
 using namespace lowbit::gguf::detail;
 
-// The signed element of largest magnitude; the first one wins ties.
-inline float signed_absmax(const float* x, int n) {
-    float amax = 0.f, max = 0.f;
-    for (int j = 0; j < n; ++j) {
-        if (amax < std::fabs(x[j])) {
-            amax = std::fabs(x[j]);
-            max = x[j];
-        }
-    }
-    return max;
-}
-
 inline float row_mean_square(const float* x, std::int64_t n) {
     float sum = 0.f;
     for (std::int64_t j = 0; j < n; ++j) sum += mul(x[j], x[j]);
@@ -88,7 +76,8 @@ inline void quantize_row(q4_0, const float* x, std::int64_t n, std::byte* out, c
             y.d = to_half(make_qx_quants(32, 8, xb, L, weight), "q4_0", "scale");
             for (int j = 0; j < 16; ++j) y.qs[j] = static_cast<std::uint8_t>(L[j] | (L[j + 16] << 4));
         } else {
-            const float d = signed_absmax(xb, 32) / -8;
+            float amax = 0.f;
+            const float d = signed_absmax(xb, 32, amax) / -8;
             const float id = d != 0.f ? 1.0f / d : 0.0f;
             y.d = to_half(d, "q4_0", "scale");
             for (int j = 0; j < 16; ++j) {
@@ -176,7 +165,8 @@ inline void quantize_row(q5_0, const float* x, std::int64_t n, std::byte* out, c
             y.d = to_half(make_qx_quants(32, 16, xb, L, weight), "q5_0", "scale");
             for (int j = 0; j < 32; ++j) code[j] = static_cast<std::uint8_t>(L[j]);
         } else {
-            const float d = signed_absmax(xb, 32) / -16;
+            float amax = 0.f;
+            const float d = signed_absmax(xb, 32, amax) / -16;
             const float id = d != 0.f ? 1.0f / d : 0.0f;
             y.d = to_half(d, "q5_0", "scale");
             for (int j = 0; j < 32; ++j)

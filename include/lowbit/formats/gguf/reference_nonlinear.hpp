@@ -62,14 +62,8 @@ inline void quantize_iq4(int size, const float* x, const float* qw, int ntry, st
         std::uint8_t* Lb = L + 32 * ib;
         for (int j = 0; j < 32; ++j)
             weight[j] = qw ? mul(qw[32 * ib + j], std::sqrt(sigma2 + mul(xb[j], xb[j]))) : mul(xb[j], xb[j]);
-        float amax = 0.f, max = 0.f;
-        for (int j = 0; j < 32; ++j) {
-            const float ax = std::fabs(xb[j]);
-            if (ax > amax) {
-                amax = ax;
-                max = xb[j];
-            }
-        }
+        float amax = 0.f;
+        const float max = signed_absmax(xb, 32, amax);
         if (amax < group_max_eps) {
             scales[ib] = 0.f;
             std::memset(Lb, 0, 32);
@@ -101,11 +95,8 @@ inline void quantize_iq4(int size, const float* x, const float* qw, int ntry, st
             }
         }
         scales[ib] = d;
-        if (std::fabs(d) > amax_scale) {
-            amax_scale = std::fabs(d);
-            max_scale = d;
-        }
     }
+    max_scale = signed_absmax(scales, size / 32, amax_scale);
     if (size > 32) {
         *scales_h = 0;
         const float d = -max_scale / 32;

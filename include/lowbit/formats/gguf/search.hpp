@@ -30,16 +30,24 @@ using namespace lowbit::gguf::detail;
 
 inline constexpr float group_max_eps = 1e-15f;
 
-// rmse_type 1 of ggml (the only one its quantizers use).
-inline float make_qx_quants(int n, int nmax, const float* x, std::int8_t* L, const float* qw) {
-    float max = 0.f, amax = 0.f;
+// The first element of largest magnitude, signed, and that magnitude (ggml's
+// `if (fabsf(x) > amax) { amax = fabsf(x); max = x; }` from amax = max = 0).
+inline float signed_absmax(const float* x, int n, float& amax) {
+    float max = 0.f;
+    amax = 0.f;
     for (int i = 0; i < n; ++i) {
-        const float ax = std::fabs(x[i]);
-        if (ax > amax) {
-            amax = ax;
+        if (std::fabs(x[i]) > amax) {
+            amax = std::fabs(x[i]);
             max = x[i];
         }
     }
+    return max;
+}
+
+// rmse_type 1 of ggml (the only one its quantizers use).
+inline float make_qx_quants(int n, int nmax, const float* x, std::int8_t* L, const float* qw) {
+    float amax = 0.f;
+    const float max = signed_absmax(x, n, amax);
     if (amax < group_max_eps) {
         std::fill(L, L + n, std::int8_t{0});
         return 0.f;
@@ -79,14 +87,8 @@ inline float make_qx_quants(int n, int nmax, const float* x, std::int8_t* L, con
 
 // do_rmse = true (the only use: Q3_K's reference quantizer).
 inline float make_q3_quants(int n, int nmax, const float* x, std::int8_t* L) {
-    float max = 0.f, amax = 0.f;
-    for (int i = 0; i < n; ++i) {
-        const float ax = std::fabs(x[i]);
-        if (ax > amax) {
-            amax = ax;
-            max = x[i];
-        }
-    }
+    float amax = 0.f;
+    const float max = signed_absmax(x, n, amax);
     if (amax < group_max_eps) {
         std::fill(L, L + n, std::int8_t{0});
         return 0.f;
