@@ -24,11 +24,7 @@ template <class Type>
 void quantize_rows(const float* src, std::int64_t rows, std::int64_t cols, void* dst, std::size_t dst_bytes,
                    const float* importance = nullptr) {
     using namespace lowbit::gguf::detail;
-    check_shape<Type>("quantize", rows, cols);
-    check_not_null<Type>("quantize", "the input", src, rows * cols);
-    check_buffer<Type>("quantize", "the output", dst, dst_bytes, required_bytes<Type>(rows, cols), "bytes");
-    check_finite_input<Type>(src, 0, rows, cols);
-    check_importance<Type>(importance, cols);
+    check_quantize_args<Type, arch::scalar>(src, rows, cols, dst, dst_bytes, importance, 1);
     auto* out = static_cast<std::byte*>(dst);
     for (std::int64_t r = 0; r < rows; ++r)
         quantize_row(Type{}, src + r * cols, cols, out + static_cast<std::size_t>(r) * Type::row_bytes(cols), importance);
@@ -38,9 +34,7 @@ template <class Type>
 void dequantize_rows(const void* src, std::size_t src_bytes, std::int64_t rows, std::int64_t cols, float* dst,
                      std::size_t dst_count) {
     using namespace lowbit::gguf::detail;
-    check_shape<Type>("dequantize", rows, cols);
-    check_buffer<Type>("dequantize", "the input", src, src_bytes, required_bytes<Type>(rows, cols), "bytes");
-    check_buffer<Type>("dequantize", "the output", dst, dst_count, static_cast<std::size_t>(rows * cols), "floats");
+    check_dequantize_args<Type>(src, src_bytes, rows, cols, dst, dst_count, 1);
     const auto* in = static_cast<const std::byte*>(src);
     for (std::int64_t r = 0; r < rows; ++r)
         dequantize_row(Type{}, in + static_cast<std::size_t>(r) * Type::row_bytes(cols), cols, dst + r * cols);

@@ -30,13 +30,7 @@ template <class Type, class Arch = arch::native>
 void quantize_rows(const float* src, std::int64_t rows, std::int64_t cols, void* dst, std::size_t dst_bytes,
                    const float* importance = nullptr, int threads = 1) {
     using namespace detail;
-    check_shape<Type>("quantize", rows, cols);
-    check_not_null<Type>("quantize", "the input", src, rows * cols);
-    check_buffer<Type>("quantize", "the output", dst, dst_bytes, required_bytes<Type>(rows, cols), "bytes");
-    if (threads < 1) lowbit::detail::fail("gguf ", Type::name, " quantize: threads = ", threads, " must be at least 1");
-    check_importance<Type>(importance, cols);
-    // Every row is checked before any is written, so the check is a pass of its own (threaded too).
-    parallel_for(rows, threads, [&](std::int64_t begin, std::int64_t end) { check_finite_input<Type, Arch>(src, begin, end, cols); });
+    check_quantize_args<Type, Arch>(src, rows, cols, dst, dst_bytes, importance, threads);
     auto* out = static_cast<std::byte*>(dst);
     const std::size_t row_bytes = Type::row_bytes(cols);
     parallel_for(rows, threads, [&](std::int64_t begin, std::int64_t end) {
@@ -49,10 +43,7 @@ template <class Type, class Arch = arch::native>
 void dequantize_rows(const void* src, std::size_t src_bytes, std::int64_t rows, std::int64_t cols, float* dst,
                      std::size_t dst_count, int threads = 1) {
     using namespace detail;
-    check_shape<Type>("dequantize", rows, cols);
-    check_buffer<Type>("dequantize", "the input", src, src_bytes, required_bytes<Type>(rows, cols), "bytes");
-    check_buffer<Type>("dequantize", "the output", dst, dst_count, static_cast<std::size_t>(rows * cols), "floats");
-    if (threads < 1) lowbit::detail::fail("gguf ", Type::name, " dequantize: threads = ", threads, " must be at least 1");
+    check_dequantize_args<Type>(src, src_bytes, rows, cols, dst, dst_count, threads);
     const auto* in = static_cast<const std::byte*>(src);
     const std::size_t row_bytes = Type::row_bytes(cols);
     parallel_for(rows, threads, [&](std::int64_t begin, std::int64_t end) {
