@@ -140,7 +140,6 @@ struct lanes {
     }
 
     static F to_float(const I& i) { return apply<F>(i, [](const IB& v) { return xsimd::to_float(v); }); }  // |i| < 2^24
-    static I to_int(const F& f) { return apply<I>(f, [](const FB& v) { return xsimd::to_int(v); }); }     // integral f
 
     static F select(const B& m, const F& a, const F& b) {
         F r;

@@ -32,6 +32,15 @@ using lowbit::gguf::detail::blocks_in;
 namespace detail {
 using namespace lowbit::gguf::detail;
 
+inline void block_min_max(const float* x, float& min, float& max) {  // ggml's scan from FLT_MAX / -FLT_MAX
+    min = FLT_MAX;
+    max = -FLT_MAX;
+    for (int j = 0; j < 32; ++j) {
+        if (x[j] < min) min = x[j];
+        if (x[j] > max) max = x[j];
+    }
+}
+
 inline float row_mean_square(const float* x, std::int64_t n) {
     float sum = 0.f;
     for (std::int64_t j = 0; j < n; ++j) sum += mul(x[j], x[j]);
@@ -119,11 +128,8 @@ inline void quantize_row(q4_1, const float* x, std::int64_t n, std::byte* out, c
             y.m = to_half(-min, "q4_1", "minimum");
             for (int j = 0; j < 16; ++j) y.qs[j] = static_cast<std::uint8_t>(L[j] | (L[j + 16] << 4));
         } else {
-            float min = FLT_MAX, max = -FLT_MAX;
-            for (int j = 0; j < 32; ++j) {
-                if (xb[j] < min) min = xb[j];
-                if (xb[j] > max) max = xb[j];
-            }
+            float min = 0.f, max = 0.f;
+            block_min_max(xb, min, max);
             const float d = (max - min) / 15;
             const float id = d != 0.f ? 1.0f / d : 0.0f;
             y.d = to_half(d, "q4_1", "scale");
@@ -204,11 +210,8 @@ inline void quantize_row(q5_1, const float* x, std::int64_t n, std::byte* out, c
             y.d = to_half(d, "q5_1", "scale");
             y.m = to_half(-min, "q5_1", "minimum");
         } else {
-            float min = FLT_MAX, max = -FLT_MAX;
-            for (int j = 0; j < 32; ++j) {
-                if (xb[j] < min) min = xb[j];
-                if (xb[j] > max) max = xb[j];
-            }
+            float min = 0.f, max = 0.f;
+            block_min_max(xb, min, max);
             const float d = (max - min) / 31;
             const float id = d != 0.f ? 1.0f / d : 0.0f;
             y.d = to_half(d, "q5_1", "scale");

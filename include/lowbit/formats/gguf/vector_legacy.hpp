@@ -64,13 +64,15 @@ struct vector_legacy {
         return kernels::reduce_each(m, [](const FB& a, const FB& b) { return xsimd::max(a, b); });
     }
 
-    // fp16 patterns of the W scales; a scale that does not fit is the reference's error.
-    static void half_bits(const FB& d, std::uint16_t* bits, const char* format) {
+    // The fp16 patterns of W block scales d (a scale that does not fit is the reference's error)
+    // and the reciprocals 1 / d (0 where d is 0) the codes are computed with.
+    static void block_scales(const FB& d, std::uint16_t* bits, float* id, const char* format) {
         alignas(64) float dv[extent<W>];
         d.store_aligned(dv);
         kernels::to_fp16_bits(d, bits);
         for (int k = 0; k < W; ++k)
             if ((bits[k] & 0x7c00u) == 0x7c00u) (void)to_half(dv[k], format, "scale");  // throws with the reference's message
+        xsimd::select(d != FB(0.f), FB(1.f) / d, FB(0.f)).store_aligned(id);
     }
 
     static IB round_away(const FB& p) {  // roundf, then C's truncating conversion
@@ -83,12 +85,9 @@ struct vector_legacy {
         const std::int64_t full = blocks - blocks % W;
         for (std::int64_t g = 0; g < full; g += W, x += 32 * W) {
             prefetch_ahead(x);
-            const FB d = block_absmax(x) / FB(127.f);
-            const FB id = xsimd::select(d != FB(0.f), FB(1.f) / d, FB(0.f));
             alignas(64) std::uint16_t bits[extent<W>];
             alignas(64) float idv[extent<W>];
-            half_bits(d, bits, "q8_0");
-            id.store_aligned(idv);
+            block_scales(block_absmax(x) / FB(127.f), bits, idv, "q8_0");
             for (int k = 0; k < W; ++k) {
                 auto* out = reinterpret_cast<std::uint8_t*>(dst + static_cast<std::size_t>(g + k) * sizeof(block_q8_0));
                 std::memcpy(out, &bits[k], 2);
@@ -121,12 +120,9 @@ struct vector_legacy {
                     hits |= kernels::bitmask(xsimd::abs(FB::load_unaligned(x + 32 * k + W * b)) == FB(amax[k])) << (W * b);
                 maxv[k] = x[32 * k + lowest_set_bit(hits)];
             }
-            const FB d = FB::load_aligned(maxv) / FB(-8.f);
-            const FB id = xsimd::select(d != FB(0.f), FB(1.f) / d, FB(0.f));
             alignas(64) std::uint16_t bits[extent<W>];
             alignas(64) float idv[extent<W>];
-            half_bits(d, bits, "q4_0");
-            id.store_aligned(idv);
+            block_scales(FB::load_aligned(maxv) / FB(-8.f), bits, idv, "q4_0");
             for (int k = 0; k < W; ++k) {
                 auto* out = reinterpret_cast<std::uint8_t*>(dst + static_cast<std::size_t>(g + k) * sizeof(block_q4_0));
                 std::memcpy(out, &bits[k], 2);
