@@ -121,12 +121,17 @@ private:
     bool terminal_;
 };
 
-// Runs a tool's body: a bad command line prints the usage (exit status 2), any other error one
-// line (exit status 1).
+// Runs a tool's body on its arguments: --help / -h print the usage, a bad command line prints it
+// after the message (exit status 2), any other error is one line (exit status 1).
 template <class Body>
-int run_tool(const char* tool, const char* usage, Body&& body) {
+int run_tool(const char* tool, const char* usage, int argc, char** argv, Body&& body) {
     try {
-        return body();
+        arguments args(argc, argv);
+        if (args.flag("--help") || args.flag("-h")) {
+            std::fputs(usage, stdout);
+            return 0;
+        }
+        return body(args);
     } catch (const usage_error& e) {
         std::fprintf(stderr, "%s: %s\n\n%s", tool, e.what(), usage);
         return 2;

@@ -17,12 +17,7 @@ const char* const usage =
 
 int main(int argc, char** argv) {
     using namespace lowbit;
-    return tools::run_tool("lowbit-dequantize", usage, [&] {
-        tools::arguments args(argc, argv);
-        if (args.flag("--help") || args.flag("-h")) {
-            std::fputs(usage, stdout);
-            return 0;
-        }
+    return tools::run_tool("lowbit-dequantize", usage, argc, argv, [&](tools::arguments& args) {
         if (!args.flag("--raw")) tools::usage_fail("only --raw mode exists");
         const std::int64_t rows = tools::parse_count(args.option("--rows"), "--rows");
         const std::int64_t cols = tools::parse_count(args.option("--cols"), "--cols");

@@ -56,12 +56,7 @@ std::string value_text(const gguf::value& v) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    return tools::run_tool("lowbit-gguf-info", usage, [&] {
-        tools::arguments args(argc, argv);
-        if (args.flag("--help") || args.flag("-h")) {
-            std::fputs(usage, stdout);
-            return 0;
-        }
+    return tools::run_tool("lowbit-gguf-info", usage, argc, argv, [&](tools::arguments& args) {
         const auto pos = args.positionals(1);
         const gguf::reader in(pos[0]);
         const gguf::file_layout& f = in.layout();

@@ -96,12 +96,7 @@ int gguf_mode(tools::arguments& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    return tools::run_tool("lowbit-quantize", usage, [&] {
-        tools::arguments args(argc, argv);
-        if (args.flag("--help") || args.flag("-h")) {
-            std::fputs(usage, stdout);
-            return 0;
-        }
+    return tools::run_tool("lowbit-quantize", usage, argc, argv, [&](tools::arguments& args) {
         return args.flag("--raw") ? raw_mode(args) : gguf_mode(args);
     });
 }
