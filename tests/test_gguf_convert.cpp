@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <random>
 #include <string>
 #include <vector>
@@ -68,7 +69,8 @@ std::vector<model_tensor> model() {
             make_tensor("blk.0.ffn_norm.weight", {512}, tensor_type::bf16, 6),
             make_tensor("output_norm.weight", {512}, tensor_type::f16, 7),
             make_tensor("odd.weight", {100, 3}, tensor_type::f32, 8),
-            make_tensor("prequantized.weight", {64, 4}, tensor_type::q8_0, 9)};
+            make_tensor("prequantized.weight", {64, 4}, tensor_type::q8_0, 9),
+            make_tensor("empty.weight", {0, 4}, tensor_type::f32, 10)};
 }
 
 metadata model_metadata() {
@@ -118,7 +120,10 @@ TEST_CASE("convert_file quantizes 2-D float tensors bit-exactly and keeps the re
         };
         const std::string out_path = dir.file(std::string("out-") + name_of(type) + ".gguf");
         const auto report = convert_file(dir.file("in.gguf"), out_path, opt);
-        CHECK(calls.size() == tensors.size() + 1);
+        std::size_t with_data = 0;
+        for (const auto& t : tensors) with_data += t.values.empty() ? 0u : 1u;
+        CHECK(calls.size() == with_data + 1);  // each tensor that has bytes, then the end
+        CHECK(calls.back() == tensors.size());
         CHECK(read_bytes(dir.file("in.gguf")) == input_before);
 
         const reader out(out_path);
@@ -134,7 +139,7 @@ TEST_CASE("convert_file quantizes 2-D float tensors bit-exactly and keeps the re
             CHECK(report[i].output == o.type);
             CHECK(report[i].output_bytes == o.bytes);
             const bool is_float = t.type == tensor_type::f32 || t.type == tensor_type::f16 || t.type == tensor_type::bf16;
-            if (is_float && t.dims.size() >= 2 && t.dims[0] % block == 0) {
+            if (is_float && t.dims.size() >= 2 && t.dims[0] % block == 0 && !t.values.empty()) {
                 CHECK(o.type == type);
                 CHECK(bytes_of(out, o) == expected_blocks(type, t));
                 CHECK(report[i].quantized);
@@ -184,8 +189,66 @@ TEST_CASE("an imatrix file weights the tensors it names", "[gguf][convert]") {
     // An entry of the wrong length is an error, and no output appears.
     write_file(dir.file("short.gguf"), {}, {{q.name, {256}, tensor_type::f32, [](std::byte* d, std::size_t n) { std::memset(d, 0, n); }}});
     opt.imatrix = dir.file("short.gguf");
-    CHECK_THROWS_WITH(convert_file(dir.file("in.gguf"), dir.file("out2.gguf"), opt), Catch::Contains("must be 512 f32 values"));
-    CHECK(read_bytes(dir.file("out2.gguf")).empty());
+    CHECK_THROWS_WITH(convert_file(dir.file("in.gguf"), dir.file("out2.gguf"), opt), Catch::Contains("holds 256 values in 1 dimensions; the weight has 512"));
+    CHECK_FALSE(std::filesystem::exists(dir.file("out2.gguf")));
+
+    // An imatrix that names none of the tensors is an error, not a silent no-op.
+    write_file(dir.file("foreign.gguf"), {}, {{"other.weight", {512}, tensor_type::f32, [](std::byte* d, std::size_t n) { std::memset(d, 0, n); }}});
+    opt.imatrix = dir.file("foreign.gguf");
+    CHECK_THROWS_WITH(convert_file(dir.file("in.gguf"), dir.file("out3.gguf"), opt), Catch::Contains("names none of the tensors to quantize"));
+    CHECK_FALSE(std::filesystem::exists(dir.file("out3.gguf")));
+    opt.type = tensor_type::q8_0;  // no importance-weighted quantizer: the imatrix is not used
+    CHECK_NOTHROW(convert_file(dir.file("in.gguf"), dir.file("out3.gguf"), opt));
+}
+
+TEST_CASE("llama-imatrix files: sums over counts, one importance per expert matrix", "[gguf][convert]") {
+    temp_dir dir;
+    const auto tensors = model();
+    write_file(dir.file("in.gguf"), model_metadata(), sources(tensors));
+    const model_tensor& q = tensors[2];     // blk.0.attn_q.weight [512, 12]
+    const model_tensor& down = tensors[4];  // blk.0.ffn_down.weight [256, 2, 3]: three 2 x 256 matrices
+    std::vector<float> q_sums(512), down_sums(256 * 3);
+    for (std::size_t i = 0; i < q_sums.size(); ++i) q_sums[i] = 3.f + static_cast<float>(i % 11);
+    for (std::size_t i = 0; i < down_sums.size(); ++i) down_sums[i] = 0.5f + static_cast<float>(i % 5);
+    const std::vector<float> q_counts{6.f}, down_counts{4.f, 0.f, 2.f};
+    const auto from = [](const std::vector<float>& v) {
+        return [&v](std::byte* d, std::size_t n) { std::memcpy(d, v.data(), n); };
+    };
+    write_file(dir.file("imatrix.gguf"), {},
+               {{q.name + ".in_sum2", {512, 1}, tensor_type::f32, from(q_sums)},
+                {q.name + ".counts", {1, 1}, tensor_type::f32, from(q_counts)},
+                {down.name + ".in_sum2", {256, 3}, tensor_type::f32, from(down_sums)},
+                {down.name + ".counts", {1, 3}, tensor_type::f32, from(down_counts)}});
+    convert_options opt;
+    opt.type = tensor_type::q3_K;
+    opt.imatrix = dir.file("imatrix.gguf");
+    const auto report = convert_file(dir.file("in.gguf"), dir.file("out.gguf"), opt);
+    const reader out(dir.file("out.gguf"));
+    CHECK(report[2].imatrix);
+    CHECK(report[4].imatrix);
+
+    std::vector<float> w(512);
+    for (std::size_t i = 0; i < w.size(); ++i) w[i] = q_sums[i] / 6.f;
+    CHECK(bytes_of(out, out.tensors()[2]) == expected_blocks(tensor_type::q3_K, q, w.data()));
+
+    std::vector<std::byte> want;
+    for (int m = 0; m < 3; ++m) {  // each expert matrix with its own importance; count 0 gives 1
+        model_tensor part{down.name, {256, 2}, down.type, {down.values.begin() + m * 512, down.values.begin() + (m + 1) * 512}, {}};
+        std::vector<float> wm(256);
+        for (std::size_t i = 0; i < 256; ++i) wm[i] = down_counts[static_cast<std::size_t>(m)] > 0 ? down_sums[static_cast<std::size_t>(m) * 256 + i] / down_counts[static_cast<std::size_t>(m)] : 1.f;
+        const auto blocks = expected_blocks(tensor_type::q3_K, part, wm.data());
+        want.insert(want.end(), blocks.begin(), blocks.end());
+    }
+    CHECK(bytes_of(out, out.tensors()[4]) == want);
+
+    // A count tensor of the wrong size, or sums for a different column count, are errors.
+    write_file(dir.file("bad.gguf"), {},
+               {{q.name + ".in_sum2", {512, 1}, tensor_type::f32, from(q_sums)}, {q.name + ".counts", {1, 2}, tensor_type::f32, from(down_counts)}});
+    opt.imatrix = dir.file("bad.gguf");
+    CHECK_THROWS_WITH(convert_file(dir.file("in.gguf"), dir.file("x.gguf"), opt), Catch::Contains("has 2 values, not 1"));
+    write_file(dir.file("bad2.gguf"), {}, {{q.name + ".in_sum2", {256, 2}, tensor_type::f32, from(q_sums)}});
+    opt.imatrix = dir.file("bad2.gguf");
+    CHECK_THROWS_WITH(convert_file(dir.file("in.gguf"), dir.file("x.gguf"), opt), Catch::Contains("only one of .in_sum2 and .counts"));
 }
 
 TEST_CASE("convert_file failures leave no output and never touch the input", "[gguf][convert]") {
@@ -207,7 +270,9 @@ TEST_CASE("convert_file failures leave no output and never touch the input", "[g
     CHECK_THROWS_WITH(convert_file(dir.file("nan.gguf"), dir.file("nan.gguf"), opt), Catch::Contains("is the input file"));
     CHECK(read_bytes(dir.file("nan.gguf")) == before);
     opt.type = tensor_type::iq2_xxs;
-    CHECK_THROWS_WITH(convert_file(dir.file("nan.gguf"), dir.file("x.gguf"), opt), Catch::Contains("cannot quantize to iq2_xxs"));
+    CHECK_THROWS_WITH(convert_file(dir.file("nan.gguf"), dir.file("x.gguf"), opt), Catch::Contains("iq2_xxs is not a weight type llama.cpp runs"));
+    opt.type = tensor_type::q8_K;
+    CHECK_THROWS_WITH(convert_file(dir.file("nan.gguf"), dir.file("x.gguf"), opt), Catch::Contains("q8_K is not a weight type"));
     opt.type = tensor_type::q8_0;
     opt.threads = 0;
     CHECK_THROWS_WITH(convert_file(dir.file("nan.gguf"), dir.file("x.gguf"), opt), Catch::Contains("threads = 0"));

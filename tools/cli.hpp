@@ -68,13 +68,16 @@ private:
     std::vector<std::string> items_;
 };
 
-inline std::int64_t parse_count(const std::string& text, const char* what) {
+inline std::int64_t parse_count(const std::string& text, const char* what, std::int64_t max = std::int64_t{1} << 40) {
     char* end = nullptr;
     errno = 0;
     const long long v = std::strtoll(text.c_str(), &end, 10);
-    if (text.empty() || *end != '\0' || errno != 0 || v < 1) usage_fail(what, " must be a positive integer, not '", text, "'");
+    if (text.empty() || *end != '\0' || errno != 0 || v < 1 || v > max)
+        usage_fail(what, " must be an integer from 1 to ", max, ", not '", text, "'");
     return v;
 }
+
+inline int parse_threads(const std::string& text) { return static_cast<int>(parse_count(text, "--threads", 1024)); }
 
 // A type lowbit can quantize to, by its ggml name.
 inline gguf::tensor_type parse_block_type(const std::string& name) {

@@ -21,7 +21,7 @@ int main(int argc, char** argv) {
         if (!args.flag("--raw")) tools::usage_fail("only --raw mode exists");
         const std::int64_t rows = tools::parse_count(args.option("--rows"), "--rows");
         const std::int64_t cols = tools::parse_count(args.option("--cols"), "--cols");
-        const int threads = static_cast<int>(tools::parse_count(args.option("--threads", "1"), "--threads"));
+        const int threads = tools::parse_threads(args.option("--threads", "1"));
         const auto pos = args.positionals(3);
         const gguf::tensor_type type = tools::parse_block_type(pos[2]);
         if (rows > (std::int64_t{1} << 40) / cols) detail::fail("--rows x --cols is too large");

@@ -11,8 +11,9 @@ using namespace lowbit;
 
 const char* const usage = "usage: lowbit-gguf-info FILE.gguf\n";
 
-std::string quoted(const std::string& s, std::size_t limit = 60) {
-    std::string out = "\"";
+// Control bytes escaped: a hostile file must not drive the terminal.
+std::string escaped(const std::string& s, std::size_t limit = 60) {
+    std::string out;
     for (std::size_t i = 0; i < s.size() && i < limit; ++i) {
         const auto c = static_cast<unsigned char>(s[i]);
         if (c == '"' || c == '\\') out += std::string("\\") + s[i];
@@ -22,8 +23,10 @@ std::string quoted(const std::string& s, std::size_t limit = 60) {
             out += buf;
         } else out += s[i];
     }
-    return out + (s.size() > limit ? "\"..." : "\"");
+    return s.size() > limit ? out + "..." : out;
 }
+
+std::string quoted(const std::string& s) { return "\"" + escaped(s) + "\""; }
 
 std::string scalar_text(const gguf::value& v) {
     char buf[64];
@@ -66,7 +69,7 @@ int main(int argc, char** argv) {
         for (const auto& [key, v] : f.meta) key_width = std::max(key_width, key.size());
         std::printf("%-*s  %-6s  %s\n", static_cast<int>(key_width), "key", "type", "value");
         for (const auto& [key, v] : f.meta)
-            std::printf("%-*s  %-6s  %s\n", static_cast<int>(key_width), key.c_str(), gguf::name_of(v.type()), value_text(v).c_str());
+            std::printf("%-*s  %-6s  %s\n", static_cast<int>(key_width), escaped(key, 200).c_str(), gguf::name_of(v.type()), value_text(v).c_str());
 
         std::size_t name_width = 6;
         for (const auto& t : f.tensors) name_width = std::max(name_width, t.name.size());
@@ -75,7 +78,7 @@ int main(int argc, char** argv) {
         for (std::size_t i = 0; i < f.tensors.size(); ++i) {
             const auto& t = f.tensors[i];
             const double bpw = t.elements() ? 8.0 * static_cast<double>(t.bytes) / static_cast<double>(t.elements()) : 0.0;
-            std::printf("%5zu  %-*s  %-8s %-24s %14llu %8.3f %14llu\n", i, static_cast<int>(name_width), t.name.c_str(), gguf::name_of(t.type),
+            std::printf("%5zu  %-*s  %-8s %-24s %14llu %8.3f %14llu\n", i, static_cast<int>(name_width), escaped(t.name, 200).c_str(), gguf::name_of(t.type),
                         tools::shape_text(t.dims).c_str(), static_cast<unsigned long long>(t.bytes), bpw, static_cast<unsigned long long>(t.offset));
             total += t.bytes;
             elements += static_cast<std::uint64_t>(t.elements());

@@ -37,7 +37,7 @@ int raw_mode(tools::arguments& args) {
     const std::int64_t rows = tools::parse_count(args.option("--rows"), "--rows");
     const std::int64_t cols = tools::parse_count(args.option("--cols"), "--cols");
     const std::string imatrix = args.option("--imatrix");
-    const int threads = static_cast<int>(tools::parse_count(args.option("--threads", "1"), "--threads"));
+    const int threads = tools::parse_threads(args.option("--threads", "1"));
     const auto pos = args.positionals(3);
     const gguf::tensor_type type = tools::parse_block_type(pos[2]);
     if (rows > (std::int64_t{1} << 40) / cols) detail::fail("--rows x --cols is too large");
@@ -84,7 +84,7 @@ void print_report(const std::vector<gguf::tensor_report>& report) {
 int gguf_mode(tools::arguments& args) {
     gguf::convert_options opt;
     opt.imatrix = args.option("--imatrix");
-    opt.threads = static_cast<int>(tools::parse_count(args.option("--threads", "1"), "--threads"));
+    opt.threads = tools::parse_threads(args.option("--threads", "1"));
     const auto pos = args.positionals(3);
     opt.type = tools::parse_block_type(pos[2]);
     const tools::progress bar;

@@ -39,7 +39,12 @@ void parallel_for(std::int64_t n, int threads, F&& fn) {
     };
     std::vector<std::thread> pool;
     pool.reserve(static_cast<std::size_t>(workers - 1));
-    for (std::int64_t t = 1; t < workers; ++t) pool.emplace_back(run, t);
+    try {
+        for (std::int64_t t = 1; t < workers; ++t) pool.emplace_back(run, t);
+    } catch (...) {  // the system refused a thread: finish the ones running, then report
+        for (auto& thread : pool) thread.join();
+        throw;
+    }
     run(0);
     for (auto& thread : pool) thread.join();
     if (failure) std::rethrow_exception(failure);

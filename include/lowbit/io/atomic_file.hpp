@@ -7,6 +7,7 @@
 // Until commit() returns, the destination is untouched (an existing file keeps its contents); if
 // the object is destroyed without a commit (an exception, an early return) the temporary file is
 // removed. rename() within one directory is atomic, so readers see the old file or the new one.
+// The new file gets mode 0644 (mkstemp's 0600 would hide it from other users).
 #pragma once
 
 #include <cerrno>
@@ -45,7 +46,8 @@ public:
         while (n > 0) {
             const ssize_t w = ::write(fd_, p, n);
             if (w < 0 && errno == EINTR) continue;
-            if (w <= 0) detail::fail("cannot write '", temp_, "': ", std::strerror(errno));
+            if (w < 0) detail::fail("cannot write '", temp_, "': ", std::strerror(errno));
+            if (w == 0) detail::fail("cannot write '", temp_, "': no progress");
             p += w;
             n -= static_cast<std::size_t>(w);
         }
@@ -65,6 +67,13 @@ public:
             const int e = errno;
             ::unlink(temp_.c_str());
             detail::fail("cannot rename '", temp_, "' to '", path_, "': ", std::strerror(e));
+        }
+        // The rename itself survives a crash only once the directory is flushed too.
+        const std::string dir = path_.find('/') == std::string::npos ? "." : path_.substr(0, path_.rfind('/') + 1);
+        const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd >= 0) {
+            ::fsync(dfd);
+            ::close(dfd);
         }
     }
 

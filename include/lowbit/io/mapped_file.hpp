@@ -2,7 +2,9 @@
 //
 // The bytes are the file's pages: nothing is copied or read until touched, so a multi-gigabyte
 // model opens instantly and tensor views cost nothing. The mapping is private and read-only; it
-// stays valid while the object lives, even if the file is renamed or replaced meanwhile.
+// stays valid while the object lives, also when the file is renamed or replaced by rename();
+// another process that truncates the file in place makes reads past the new end fault (SIGBUS), as
+// with any mapped file.
 #pragma once
 
 #include <cerrno>

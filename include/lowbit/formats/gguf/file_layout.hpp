@@ -3,7 +3,8 @@
 // A GGUF file is: "GGUF", version (u32), tensor count (u64), metadata count (u64); the metadata
 // entries (key string, value type u32, value); the tensor infos (name string, dimension count u32,
 // dimensions u64 each, ggml type u32, offset u64); padding to `general.alignment` (default 32);
-// the data section, in which every tensor starts at its offset, a multiple of the alignment.
+// the data section, in which the tensors follow each other in declaration order, each padded to a
+// multiple of the alignment (ggml's reader requires exactly these offsets, and so does this one).
 // Strings are a u64 byte count and the bytes; everything is little-endian. Versions 2 and 3 share
 // this layout (3 only allows big-endian files, which are rejected here).
 //
@@ -12,11 +13,11 @@
 // hostile buffer gives a lowbit::error that says what is wrong and at which byte.
 #pragma once
 
-#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <new>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -98,6 +99,7 @@ public:
         // an empty name, no dimensions, a type and an offset (24 bytes).
         if (n_kv > remaining() / 13) fail_at(16, "metadata count ", n_kv, " cannot fit in the ", remaining(), " bytes that follow");
         if (n_tensors > remaining() / 24) fail_at(8, "tensor count ", n_tensors, " cannot fit in the ", remaining(), " bytes that follow");
+        charge(n_kv * sizeof(metadata::entry));
 
         std::unordered_set<std::string> keys;
         for (std::uint64_t k = 0; k < n_kv; ++k) {
@@ -117,6 +119,8 @@ public:
             f.meta.append(std::move(key), std::move(v));
         }
 
+        if (n_tensors > remaining() / 24) fail_at(8, "tensor count ", n_tensors, " cannot fit in the ", remaining(), " bytes after the metadata");
+        charge(n_tensors * sizeof(tensor_info));
         std::unordered_set<std::string> names;
         f.tensors.reserve(static_cast<std::size_t>(n_tensors));
         for (std::uint64_t i = 0; i < n_tensors; ++i) {
@@ -132,6 +136,7 @@ public:
                 const std::uint64_t ne = u64("a dimension of '" + t.name + "'");
                 if (ne > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
                     fail_at(pos_ - 8, "tensor '", t.name, "' dimension ", d, " = ", ne, " is out of range");
+                if (ne == 0 && d > 0) fail_at(pos_ - 8, "tensor '", t.name, "' has dimension ", d, " = 0 (ggml allows 0 only in dimension 0)");
                 t.dims.push_back(static_cast<std::int64_t>(ne));
             }
             const std::size_t type_at = pos_;
@@ -152,17 +157,16 @@ public:
         const std::uint64_t header_end = pos_;
         f.data_offset = header_end + (f.alignment - header_end % f.alignment) % f.alignment;
         const std::uint64_t data_size = f.data_offset <= size_ ? size_ - f.data_offset : 0;
-        std::vector<const tensor_info*> by_offset;
+        std::uint64_t expected = 0;  // ggml's rule: back to back in declaration order, each padded
         for (const tensor_info& t : f.tensors) {
+            if (t.offset != expected)
+                lowbit::detail::fail("gguf file: tensor '", t.name, "' is at data offset ", t.offset, "; the tensors before it end at ", expected,
+                                     " (GGUF tensors are stored back to back in declaration order, each padded to the alignment)");
             if (t.offset > data_size || t.bytes > data_size - t.offset)
-                lowbit::detail::fail("gguf file: tensor '", t.name, "' (", t.bytes, " bytes at data offset ", t.offset, ") ends past the end of the file (the data section holds ",
-                                     data_size, " bytes from byte ", f.data_offset, ")");
-            if (t.bytes != 0) by_offset.push_back(&t);
+                lowbit::detail::fail("gguf file: tensor '", t.name, "' (", t.bytes, " bytes at data offset ", t.offset,
+                                     ") ends past the end of the file (the data section holds ", data_size, " bytes from byte ", f.data_offset, ")");
+            expected += t.bytes + (f.alignment - t.bytes % f.alignment) % f.alignment;  // <= size_ + alignment: no overflow
         }
-        std::sort(by_offset.begin(), by_offset.end(), [](const tensor_info* a, const tensor_info* b) { return a->offset < b->offset; });
-        for (std::size_t i = 1; i < by_offset.size(); ++i)
-            if (by_offset[i - 1]->offset + by_offset[i - 1]->bytes > by_offset[i]->offset)
-                lowbit::detail::fail("gguf file: tensors '", by_offset[i - 1]->name, "' and '", by_offset[i]->name, "' overlap in the data section");
         return f;
     }
 
@@ -172,6 +176,14 @@ private:
         lowbit::detail::fail("gguf file, byte ", at, ": ", std::forward<Parts>(parts)...);
     }
     std::size_t remaining() const { return size_ - pos_; }
+    // Bytes of memory the parse will hold beyond the bytes it copies: every count was checked
+    // against the file, but a 13-byte metadata entry becomes a ~160-byte object; a hostile file
+    // must not turn that into gigabytes.
+    void charge(std::uint64_t bytes) {
+        charged_ += bytes;
+        if (charged_ > (std::uint64_t{64} << 20) + 8 * static_cast<std::uint64_t>(size_))
+            fail_at(pos_, "the metadata would take ", charged_, " bytes of memory for a ", size_, "-byte file");
+    }
     void need(std::size_t n, const std::string& what) const {
         if (n > remaining()) fail_at(pos_, "truncated: ", what, " needs ", n, " bytes, ", remaining(), " remain");
     }
@@ -240,6 +252,7 @@ private:
             return value::packed_array(et, std::move(bytes));
         }
         if (et == value_type::string) {
+            charge(n * sizeof(std::string));
             std::vector<std::string> items;
             items.reserve(n);
             for (std::size_t i = 0; i < n; ++i) items.push_back(string(key));
@@ -247,6 +260,7 @@ private:
         }
         nested_ += count;
         if (nested_ > max_nested_arrays) fail_at(count_at, "metadata '", key, "': more than ", max_nested_arrays, " nested arrays in the file");
+        charge(n * sizeof(value));
         std::vector<value> items;
         items.reserve(n);
         for (std::size_t i = 0; i < n; ++i) {
@@ -262,6 +276,7 @@ private:
     std::size_t size_;
     std::size_t pos_ = 0;
     std::uint64_t nested_ = 0;
+    std::uint64_t charged_ = 0;
 };
 
 }  // namespace detail
@@ -270,7 +285,11 @@ private:
 // data section starts. Tensor data itself is not read.
 inline file_layout parse_layout(const std::byte* data, std::size_t size) {
     if (data == nullptr && size != 0) lowbit::detail::fail("gguf file: data is null");
-    return detail::layout_parser(data, size).parse();
+    try {
+        return detail::layout_parser(data, size).parse();
+    } catch (const std::bad_alloc&) {
+        lowbit::detail::fail("gguf file: out of memory while reading the header of a ", size, "-byte file");
+    }
 }
 
 }  // namespace lowbit::gguf

@@ -8,12 +8,14 @@
 // The header holds the metadata in the given order and the tensor infos in the given order; the
 // data section holds the tensors back to back in that order, each padded to the alignment (the
 // u32 `general.alignment` if the metadata has one, else 32), which is the layout ggml's reader
-// requires. Each tensor's `fill` is called once, in order, with a buffer of exactly its size.
+// requires. Each tensor's `fill` is called once, in order, with a buffer of exactly its size (not
+// at all for a tensor of 0 bytes).
 //
 // write_file() goes through lowbit::atomic_file: a failure (an exception from `fill`, a full disk)
 // leaves no output and any existing destination untouched.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -89,7 +91,7 @@ inline std::uint32_t alignment_of(const metadata& meta) {
 
 inline std::uint64_t padded(std::uint64_t n, std::uint32_t alignment) { return n + (alignment - n % alignment) % alignment; }
 
-// The header, padded to the alignment, and each tensor's size; checks what the reader checks.
+// The header (without its padding) and each tensor's size; checks what the reader checks.
 inline std::vector<std::byte> header(const metadata& meta, const std::vector<tensor_source>& tensors, std::vector<std::uint64_t>& sizes) {
     const std::uint32_t alignment = alignment_of(meta);
     header_bytes h;
@@ -112,6 +114,8 @@ inline std::vector<std::byte> header(const metadata& meta, const std::vector<ten
         if (!names.insert(t.name).second) lowbit::detail::fail("gguf writer: duplicate tensor name '", t.name, "'");
         if (t.dims.size() > max_dims) lowbit::detail::fail("gguf writer: tensor '", t.name, "' has ", t.dims.size(), " dimensions (at most ", max_dims, ")");
         if (!t.fill) lowbit::detail::fail("gguf writer: tensor '", t.name, "' has no fill function");
+        for (std::size_t d = 1; d < t.dims.size(); ++d)  // ggml divides by these
+            if (t.dims[d] == 0) lowbit::detail::fail("gguf writer: tensor '", t.name, "' has dimension ", d, " = 0 (ggml allows 0 only in dimension 0)");
         const std::uint64_t bytes = tensor_bytes(t.type, t.dims, t.name);
         h.string(t.name);
         h.number(static_cast<std::uint32_t>(t.dims.size()));
@@ -121,23 +125,34 @@ inline std::vector<std::byte> header(const metadata& meta, const std::vector<ten
         sizes.push_back(bytes);
         offset = padded(offset + bytes, alignment);
     }
-    h.bytes.resize(static_cast<std::size_t>(padded(h.bytes.size(), alignment)));
     return std::move(h.bytes);
 }
 
-// Calls sink(bytes, n) with the whole file, front to back.
+// Calls sink(bytes, n) with the whole file, front to back. Padding goes out in small pieces: an
+// alignment may be as large as 2^31.
 template <class Sink>
 void emit(const metadata& meta, const std::vector<tensor_source>& tensors, Sink&& sink) {
     std::vector<std::uint64_t> sizes;
     const std::vector<std::byte> head = header(meta, tensors, sizes);
-    sink(head.data(), head.size());
     const std::uint32_t alignment = alignment_of(meta);
+    const std::byte zeros[4096] = {};
+    const auto pad = [&](std::uint64_t written) {
+        for (std::uint64_t n = padded(written, alignment) - written; n > 0;) {
+            const auto chunk = static_cast<std::size_t>(std::min<std::uint64_t>(n, sizeof zeros));
+            sink(zeros, chunk);
+            n -= chunk;
+        }
+    };
+    sink(head.data(), head.size());
+    pad(head.size());
     std::vector<std::byte> buffer;
     for (std::size_t i = 0; i < tensors.size(); ++i) {
         const auto n = static_cast<std::size_t>(sizes[i]);
-        buffer.assign(static_cast<std::size_t>(padded(n, alignment)), std::byte{0});
+        if (n == 0) continue;
+        buffer.assign(n, std::byte{0});
         tensors[i].fill(buffer.data(), n);
-        sink(buffer.data(), buffer.size());
+        sink(buffer.data(), n);
+        pad(n);
     }
 }
 

@@ -105,6 +105,9 @@ public:
         const std::size_t size = scalar_bytes(element);
         if (size == 0 || bytes.size() % size != 0)
             lowbit::detail::fail("gguf value: ", bytes.size(), " bytes are not an array of ", name_of(element));
+        if (element == value_type::boolean)
+            for (std::byte b : bytes)
+                if (std::to_integer<unsigned>(b) > 1) lowbit::detail::fail("gguf value: a bool array byte is ", std::to_integer<unsigned>(b), ", neither 0 nor 1");
         value v;
         v.type_ = value_type::array;
         v.element_ = element;
