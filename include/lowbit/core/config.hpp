@@ -25,6 +25,15 @@
 #define LOWBIT_FLATTEN
 #endif
 
+// On a scalar specification: g++ 12.2 vectorizes mixed-sign int8 dot loops with VNNI at -O2 and
+// loses a sign extension (a known miscompile on this toolchain). The references that define the
+// integer kernels must not be exposed to that, so the vectorizer is off for them on g++.
+#if defined(__GNUC__) && !defined(__clang__)
+#define LOWBIT_NO_AUTOVECTORIZE __attribute__((optimize("no-tree-vectorize")))
+#else
+#define LOWBIT_NO_AUTOVECTORIZE
+#endif
+
 namespace lowbit {
 inline constexpr int version_major = LOWBIT_VERSION_MAJOR;
 inline constexpr int version_minor = LOWBIT_VERSION_MINOR;
