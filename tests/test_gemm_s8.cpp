@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <random>
 #include <tuple>
 #include <vector>
@@ -126,6 +127,21 @@ TEST_CASE("per-row activation quantization: codes, scales, ties, bounds", "[gemm
             REQUIRE(std::fabs(y[static_cast<std::size_t>(r * 301 + i)] - static_cast<float>(q) * s) <= (0.5f + 1e-4f) * s);
         }
     }
+    // The vector path gives the scalar path's bytes (odd K: a vector body and a scalar tail).
+    for (std::int64_t k : {1, 15, 16, 17, 301, 1000}) {
+        const auto z = random_activations(5, k, 6);
+        gemm::activations_u8 v, r;
+        gemm::quantize_activations(z.data(), k, 5, k, v);
+        gemm::quantize_activations<arch::scalar>(z.data(), k, 5, k, r);
+        CHECK(v.data == r.data);
+        CHECK(v.scales == r.scales);
+    }
+    std::vector<float> inf_late(40, 1.f);
+    inf_late[37] = -std::numeric_limits<float>::infinity();
+    CHECK_THROWS_WITH(gemm::quantize_activations(inf_late.data(), 40, 1, 40, a), Catch::Contains("-inf at row 0, column 37"));
+    inf_late[37] = 1.f;
+    inf_late[3] = std::numeric_limits<float>::infinity();
+    CHECK_THROWS_WITH(gemm::quantize_activations<arch::scalar>(inf_late.data(), 40, 1, 40, a), Catch::Contains("inf at row 0, column 3"));
     const std::vector<float> bad{1.f, std::nanf(""), 2.f};
     CHECK_THROWS_WITH(gemm::quantize_activations(bad.data(), 3, 1, 3, a), Catch::Contains("nan at row 0, column 1"));
 }

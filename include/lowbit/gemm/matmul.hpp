@@ -92,7 +92,7 @@ template <class Arch = arch::native>
 void linear_w8a8(const float* x, std::int64_t ldx, std::int64_t m, const packed_s8& w, float* y, std::int64_t ldy, int threads = 1) {
     if (w.scales.empty()) lowbit::detail::fail("linear_w8a8: the packed weights have no scales");
     activations_u8 a;
-    quantize_activations(x, ldx, m, w.k, a);
+    quantize_activations<Arch>(x, ldx, m, w.k, a);
     detail::check_operands("linear_w8a8", a, w, y, ldy, threads);
     detail::for_each_tile<Arch>(a, w, threads, [&](std::int64_t r, std::int64_t c0, const std::int32_t* t, std::int64_t cols) {
         const float sa = a.scales[static_cast<std::size_t>(r)];

@@ -39,10 +39,10 @@ struct packed_s8 {
 
 // Packs W (n rows of k int8, rows ldw apart) with optional per-channel scales (n finite, >= 0).
 inline packed_s8 pack_s8(const std::int8_t* w, std::int64_t ldw, std::int64_t n, std::int64_t k, const float* scales = nullptr) {
-    if (n < 1 || k < 1) detail::fail("pack_s8: the weights are ", n, " x ", k, "; both must be at least 1");
-    if (k > max_k) detail::fail("pack_s8: k = ", k, " exceeds ", max_k, " (int32 accumulators could overflow)");
-    if (ldw < k) detail::fail("pack_s8: row stride ", ldw, " is less than k = ", k);
-    if (w == nullptr) detail::fail("pack_s8: the weights are null");
+    if (n < 1 || k < 1) lowbit::detail::fail("pack_s8: the weights are ", n, " x ", k, "; both must be at least 1");
+    if (k > max_k) lowbit::detail::fail("pack_s8: k = ", k, " exceeds ", max_k, " (int32 accumulators could overflow)");
+    if (ldw < k) lowbit::detail::fail("pack_s8: row stride ", ldw, " is less than k = ", k);
+    if (w == nullptr) lowbit::detail::fail("pack_s8: the weights are null");
     packed_s8 p;
     p.n = n;
     p.k = k;
@@ -63,7 +63,7 @@ inline packed_s8 pack_s8(const std::int8_t* w, std::int64_t ldw, std::int64_t n,
     }
     if (scales != nullptr) {
         for (std::int64_t c = 0; c < n; ++c)
-            if (!std::isfinite(scales[c]) || scales[c] < 0.f) detail::fail("pack_s8: scale ", scales[c], " of channel ", c, " is not finite and >= 0");
+            if (!std::isfinite(scales[c]) || scales[c] < 0.f) lowbit::detail::fail("pack_s8: scale ", scales[c], " of channel ", c, " is not finite and >= 0");
         p.scales.assign(scales, scales + n);
     }
     return p;
