@@ -18,6 +18,7 @@
 #include <xsimd/xsimd.hpp>
 
 #include "lowbit/gemm/matmul.hpp"
+#include "read_probe.hpp"
 
 namespace gemm = lowbit::gemm;
 
@@ -125,16 +126,9 @@ void bm_vnni_peak(benchmark::State& state) {
 #endif
 
 void bm_read(benchmark::State& state) {
-    using batch = xsimd::batch<float>;
     const auto n = static_cast<std::size_t>(state.range(0)) << 18;  // MiB of floats
     std::vector<float, xsimd::aligned_allocator<float, 64>> x(n, 1.f);
-    for (auto _ : state) {
-        batch acc[8] = {};
-        for (std::size_t i = 0; i < n; i += 8 * batch::size)
-            for (std::size_t j = 0; j < 8; ++j) acc[j] += batch::load_aligned(x.data() + i + j * batch::size);
-        for (int j = 1; j < 8; ++j) acc[0] += acc[j];
-        benchmark::DoNotOptimize(acc[0]);
-    }
+    for (auto _ : state) benchmark::DoNotOptimize(lowbit_bench::read_sum(x.data(), static_cast<std::int64_t>(n)));
     state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * n * sizeof(float)));
 }
 

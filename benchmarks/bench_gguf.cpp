@@ -14,10 +14,9 @@
 
 #include <benchmark/benchmark.h>
 
-#include <xsimd/xsimd.hpp>
-
 #include "lowbit/core/parallel.hpp"
 #include "lowbit/gguf.hpp"
+#include "read_probe.hpp"
 
 namespace gguf = lowbit::gguf;
 
@@ -69,19 +68,11 @@ void dequantize(benchmark::State& state, std::int64_t rows, int threads) {
     state.SetBytesProcessed(state.iterations() * rows * cols * static_cast<std::int64_t>(sizeof(float)));
 }
 
-// Eight independent vector accumulators: a scalar sum is bound by the add latency (~22 GB/s
-// here), well below what the memory system delivers (~37 GB/s from DRAM on one core).
 void memory_read(benchmark::State& state, std::int64_t rows, int threads) {
-    using batch = xsimd::batch<float>;
-    constexpr std::int64_t step = 8 * static_cast<std::int64_t>(batch::size);
     const float* x = input(rows).data();
     for (auto _ : state) {
         lowbit::parallel_for(rows, threads, [&](std::int64_t begin, std::int64_t end) {
-            batch acc[8] = {};
-            for (std::int64_t i = begin * cols; i < end * cols; i += step)
-                for (int a = 0; a < 8; ++a) acc[a] += batch::load_unaligned(x + i + a * static_cast<std::int64_t>(batch::size));
-            for (int a = 1; a < 8; ++a) acc[0] += acc[a];
-            benchmark::DoNotOptimize(acc[0]);
+            benchmark::DoNotOptimize(lowbit_bench::read_sum(x + begin * cols, (end - begin) * cols));
         });
     }
     state.SetBytesProcessed(state.iterations() * rows * cols * static_cast<std::int64_t>(sizeof(float)));

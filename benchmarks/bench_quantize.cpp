@@ -17,6 +17,7 @@
 #include <benchmark/benchmark.h>
 
 #include "lowbit/lowbit.hpp"
+#include "read_probe.hpp"
 
 using namespace lowbit;
 
@@ -112,18 +113,7 @@ void bm_dequantize(benchmark::State& state) {
 void bm_read(benchmark::State& state) {
     const auto n = static_cast<std::size_t>(state.range(0));
     const float* x = input(n).data();
-    using batch = xsimd::batch<float>;
-    for (auto _ : state) {
-        batch s0(0.0f), s1(0.0f), s2(0.0f), s3(0.0f);
-        std::size_t i = 0;
-        for (; i + 4 * batch::size <= n; i += 4 * batch::size) {
-            s0 += batch::load_unaligned(x + i);
-            s1 += batch::load_unaligned(x + i + batch::size);
-            s2 += batch::load_unaligned(x + i + 2 * batch::size);
-            s3 += batch::load_unaligned(x + i + 3 * batch::size);
-        }
-        benchmark::DoNotOptimize(xsimd::hadd((s0 + s1) + (s2 + s3)));
-    }
+    for (auto _ : state) benchmark::DoNotOptimize(lowbit_bench::read_sum(x, static_cast<std::int64_t>(n)));
     state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * n * 4));
 }
 

@@ -55,7 +55,7 @@ int raw_mode(tools::arguments& args) {
     out.commit();
     std::printf("%lld x %lld f32 (%s) -> %s (%s, %.3f bits/weight), SQNR %.2f dB\n", static_cast<long long>(rows), static_cast<long long>(cols),
                 tools::bytes_text(x.size() * sizeof(float)).c_str(), pos[2].c_str(), tools::bytes_text(q.size()).c_str(),
-                8.0 * static_cast<double>(q.size()) / static_cast<double>(x.size()), gguf::sqnr_db(x.data(), y.data(), x.size()));
+                8.0 * static_cast<double>(q.size()) / static_cast<double>(x.size()), compare({x.data(), rows, cols}, {y.data(), rows, cols}).sqnr_db);
     return 0;
 }
 

@@ -70,31 +70,21 @@ LOWBIT_ALWAYS_INLINE void run_tile<6, 2>(const std::uint8_t* u, std::int64_t ldu
     __m512i c00 = _mm512_setzero_si512(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
     __m512i c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
     const std::int8_t* w1 = w + k4 * panel_cols;
-    const auto bcast = [&](int r, std::int64_t g) {
-        std::int32_t four;
-        __builtin_memcpy(&four, u + r * ldu + 4 * g, 4);
-        return _mm512_set1_epi32(four);
-    };
     for (std::int64_t g = 0; g < k4 / 4; ++g) {
         const __m512i b0 = _mm512_load_si512(w + g * 64), b1 = _mm512_load_si512(w1 + g * 64);
-        __m512i a = bcast(0, g);
-        c00 = _mm512_dpbusd_epi32(c00, a, b0);
-        c01 = _mm512_dpbusd_epi32(c01, a, b1);
-        a = bcast(1, g);
-        c10 = _mm512_dpbusd_epi32(c10, a, b0);
-        c11 = _mm512_dpbusd_epi32(c11, a, b1);
-        a = bcast(2, g);
-        c20 = _mm512_dpbusd_epi32(c20, a, b0);
-        c21 = _mm512_dpbusd_epi32(c21, a, b1);
-        a = bcast(3, g);
-        c30 = _mm512_dpbusd_epi32(c30, a, b0);
-        c31 = _mm512_dpbusd_epi32(c31, a, b1);
-        a = bcast(4, g);
-        c40 = _mm512_dpbusd_epi32(c40, a, b0);
-        c41 = _mm512_dpbusd_epi32(c41, a, b1);
-        a = bcast(5, g);
-        c50 = _mm512_dpbusd_epi32(c50, a, b0);
-        c51 = _mm512_dpbusd_epi32(c51, a, b1);
+        const auto row = [&](int r, __m512i& c0, __m512i& c1) {
+            std::int32_t four;
+            __builtin_memcpy(&four, u + r * ldu + 4 * g, 4);
+            const __m512i a = _mm512_set1_epi32(four);
+            c0 = _mm512_dpbusd_epi32(c0, a, b0);
+            c1 = _mm512_dpbusd_epi32(c1, a, b1);
+        };
+        row(0, c00, c01);
+        row(1, c10, c11);
+        row(2, c20, c21);
+        row(3, c30, c31);
+        row(4, c40, c41);
+        row(5, c50, c51);
     }
     const __m512i s0 = _mm512_slli_epi32(_mm512_loadu_si512(col_sums), 7), s1 = _mm512_slli_epi32(_mm512_loadu_si512(col_sums + panel_cols), 7);
     const __m512i out[6][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};

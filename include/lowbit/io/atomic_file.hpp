@@ -1,6 +1,6 @@
 // lowbit/io/atomic_file.hpp - write a file that appears complete or not at all (POSIX).
 //
-//     lowbit::atomic_file out("model.gguf");   // writes "model.gguf.tmp-XXXXXX" beside it
+//     lowbit::atomic_file out("model.gguf");   // writes a uniquely named "model.gguf.tmp-..." beside it
 //     out.write(bytes, n);                     // as often as needed
 //     out.commit();                            // flush, then rename over "model.gguf"
 //
@@ -27,7 +27,8 @@ namespace lowbit {
 
 class atomic_file {
 public:
-    explicit atomic_file(std::string path) : path_(std::move(path)), temp_(path_ + ".tmp-XXXXXX") {
+    // mkstemp() replaces the template's six trailing X characters with a unique name.
+    explicit atomic_file(std::string path) : path_(std::move(path)), temp_(path_ + ".tmp-" + std::string(6, 'X')) {
         fd_ = ::mkstemp(temp_.data());
         if (fd_ < 0) detail::fail("cannot create a temporary file next to '", path_, "': ", std::strerror(errno));
         if (::fchmod(fd_, 0644) != 0) {

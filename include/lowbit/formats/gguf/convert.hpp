@@ -24,7 +24,6 @@
 // an error (a misspelt or foreign file would otherwise be ignored silently).
 #pragma once
 
-#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -39,6 +38,7 @@
 #include "lowbit/formats/gguf/file_reader.hpp"
 #include "lowbit/formats/gguf/file_writer.hpp"
 #include "lowbit/formats/gguf/runtime_type.hpp"
+#include "lowbit/quant/error_stats.hpp"
 
 namespace lowbit::gguf {
 
@@ -100,18 +100,6 @@ inline std::uint32_t llama_file_type(tensor_type type) {
         case tensor_type::tq2_0: return 37;
         default: return 0;
     }
-}
-
-// 10 log10(sum x^2 / sum (x - y)^2) in double; +inf when y == x.
-inline double sqnr_db(const float* x, const float* y, std::size_t n) {
-    double signal = 0, noise = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-        const double d = static_cast<double>(x[i]) - static_cast<double>(y[i]);
-        signal += static_cast<double>(x[i]) * static_cast<double>(x[i]);
-        noise += d * d;
-    }
-    if (noise == 0) return std::numeric_limits<double>::infinity();
-    return 10 * std::log10(signal / noise);
 }
 
 // The importance weights of one weight tensor: `matrices` vectors of its `cols` columns, one per
@@ -256,7 +244,7 @@ inline std::vector<tensor_report> convert_file(const std::string& in_path, const
                                }
                                y.resize(n);
                                dequantize_rows(rep.output, dst, bytes, ti.rows(), cols, y.data(), n, opt.threads);
-                               rep.sqnr_db = sqnr_db(x.data(), y.data(), n);
+                               rep.sqnr_db = compare({x.data(), ti.rows(), cols}, {y.data(), ti.rows(), cols}).sqnr_db;
                            }});
     }
     write_file(out_path, meta, sources);

@@ -117,17 +117,13 @@ public:
 
     value_type type() const { return type_; }
 
+    // A number or bool of exactly type T (as<std::uint32_t>() of a u8 is an error).
     template <class T>
     T as() const {
-        if constexpr (std::is_same_v<T, std::string>) {
-            expect(value_type::string);
-            return string_;
-        } else {
-            expect(detail::value_type_of<T>::type);
-            T x;
-            std::memcpy(&x, &bits_, sizeof x);
-            return x;
-        }
+        expect(detail::value_type_of<T>::type);
+        T x;
+        std::memcpy(&x, &bits_, sizeof x);
+        return x;
     }
     const std::string& as_string() const {
         expect(value_type::string);
