@@ -1,13 +1,16 @@
 // Integer GEMM / GEMV throughput with the baselines in the same binary.
 //
-//   gemm/w8a8_s32/<arch>/<M>x<K>x<N>/<hot|cold>   int8 x int8 -> int32 (activations already quantized)
-//   gemm/w8a8_f32/<arch>/<M>x<K>x<N>/hot          float in, per-row quantization, float out
-//   eigen/f32/<M>x<K>x<N>                          Eigen's float GEMM of the same shape
-//   memory/read/<MiB>                              a streaming read of 512 MiB (DRAM bandwidth)
-//   peak/vpdpbusd_zmm                              VPDPBUSD throughput (16 chains), the compute roof
-// Counters: GOP/s (2 M K N per call) and, for M = 1, weight_GB/s (packed weight bytes per second).
+//   gemm/w8a8_s32/<arch>/<M>x<K>x<N>/<hot|cold>[/threads:2]   int8 x int8 -> int32 (activations quantized)
+//   gemm/w8a8_f32/<arch>/<M>x<K>x<N>/hot                       float in, per-row quantization, float out
+//   onednn/u8s8s32/<M>x<K>x<N>/<hot|cold>[/threads:2]          oneDNN's int8 matmul (when CMake finds it)
+//   onednn/u8s8f32/<M>x<K>x<N>/hot                             ... with per-channel f32 output scales
+//   eigen/f32/<M>x<K>x<N>                                      Eigen's float GEMM of the same shape
+//   memory/read/512[/threads:2]                                a streaming read of 512 MiB (DRAM bandwidth)
+//   peak/<instructions>                                        the compute roof of each kernel family
+// Counters: GOP/s (2 M K N per call) and, for M = 1, weight_GB/s (weight bytes per second).
 // "hot" reuses one packed matrix (it sits in L2/L3); "cold" rotates through more than 512 MiB of
-// distinct packed copies, so every call streams its weights from DRAM.
+// distinct packed copies, so every call streams its weights from DRAM. The native tag runs every
+// shape; the other compiled tags (avx512bw, avx_vnni, avx2) run M = 1 and M = 512 at 4096 x 4096.
 #include <cstdint>
 #include <random>
 #include <string>
@@ -19,6 +22,9 @@
 
 #include "lowbit/gemm/matmul.hpp"
 #include "read_probe.hpp"
+#if defined(LOWBIT_BENCH_ONEDNN)
+#include "onednn_matmul.hpp"
+#endif
 
 namespace gemm = lowbit::gemm;
 
@@ -37,15 +43,20 @@ std::vector<float> activations(std::int64_t m, std::int64_t k) {
     return x;
 }
 
+std::vector<std::int8_t> int8_weights(std::int64_t k, std::int64_t n) {
+    std::mt19937 gen(1);
+    std::uniform_int_distribution<int> d(-127, 127);
+    std::vector<std::int8_t> w(static_cast<std::size_t>(n * k));
+    for (auto& v : w) v = static_cast<std::int8_t>(d(gen));
+    return w;
+}
+
 // `copies` packed copies of one random N x K matrix (copying is cheaper than packing again).
 const std::vector<gemm::packed_s8>& weights(std::int64_t k, std::int64_t n, std::size_t copies) {
     static std::vector<gemm::packed_s8> cache;
     if (cache.empty() || cache[0].k != k || cache[0].n != n) {
         cache.clear();
-        std::mt19937 gen(1);
-        std::uniform_int_distribution<int> d(-127, 127);
-        std::vector<std::int8_t> w(static_cast<std::size_t>(n * k));
-        for (auto& v : w) v = static_cast<std::int8_t>(d(gen));
+        const auto w = int8_weights(k, n);
         std::vector<float> scales(static_cast<std::size_t>(n), 0.01f);
         cache.push_back(gemm::pack_s8(w.data(), k, n, k, scales.data()));
     }
@@ -63,16 +74,18 @@ void set_counters(benchmark::State& state, const shape& s, std::size_t weight_by
     if (s.m == 1) state.counters["weight_GB/s"] = benchmark::Counter(calls * static_cast<double>(weight_bytes) * 1e-9, benchmark::Counter::kIsRate);
 }
 
-void bm_s32(benchmark::State& state, shape s, bool cold) {
+template <class Arch>
+void bm_s32(benchmark::State& state, shape s, bool cold, int threads) {
     const auto& w = weights(s.k, s.n, copies_for(cold, s.k, s.n));
     const auto x = activations(s.m, s.k);
     gemm::activations_u8 a;
     gemm::quantize_activations(x.data(), s.k, s.m, s.k, a);
     std::vector<std::int32_t> c(static_cast<std::size_t>(s.m * s.n));
+    lowbit::thread_pool pool(threads);
     const std::size_t count = copies_for(cold, s.k, s.n);
     std::size_t i = 0;
     for (auto _ : state) {
-        gemm::matmul_s32(a, w[i], c.data(), s.n);
+        gemm::matmul_s32<Arch>(a, w[i], c.data(), s.n, pool);
         i = (i + 1) % count;
         benchmark::DoNotOptimize(c.data());
     }
@@ -90,6 +103,26 @@ void bm_f32(benchmark::State& state, shape s) {
     set_counters(state, s, w[0].bytes());
 }
 
+#if defined(LOWBIT_BENCH_ONEDNN)
+void bm_onednn(benchmark::State& state, shape s, bool cold, bool f32_out, int threads) {
+    const auto w = int8_weights(s.k, s.n);
+    std::vector<std::uint8_t> a(static_cast<std::size_t>(s.m * s.k));
+    std::mt19937 gen(3);
+    for (auto& v : a) v = static_cast<std::uint8_t>(gen() % 255 + 1);
+    const std::vector<float> scales(static_cast<std::size_t>(s.n), 0.01f);
+    const std::size_t count = copies_for(cold, s.k, s.n);
+    lowbit_bench::onednn_matmul mm(s.m, s.k, s.n, w.data(), a.data(), f32_out, scales.data(), count, threads);
+    std::size_t i = 0;
+    for (auto _ : state) {
+        mm.run(i);
+        i = (i + 1) % count;
+        benchmark::DoNotOptimize(mm.output());
+    }
+    set_counters(state, s, mm.weight_bytes());
+    state.SetLabel(mm.implementation());
+}
+#endif
+
 void bm_eigen(benchmark::State& state, shape s) {
     using matrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
     const matrix x = matrix::Random(s.m, s.k), w = matrix::Random(s.n, s.k);
@@ -101,55 +134,123 @@ void bm_eigen(benchmark::State& state, shape s) {
     set_counters(state, s, static_cast<std::size_t>(s.n * s.k) * sizeof(float));
 }
 
+// Instruction throughput on this core: independent chains on fixed registers (16 on zmm, 12 where
+// VEX encodings reach only 16 registers), in assembly (g++ 12 copies intrinsic accumulators between
+// registers every iteration, which would measure the copies). A step is chains x `macs` int8
+// multiply-adds, counted as 2 operations each; the
+// VPMADDUBSW steps are the three instructions the non-VNNI kernels need per VPDPBUSD.
+#define LOWBIT_CHAINS(op) op(2) op(3) op(4) op(5) op(6) op(7) op(8) op(9) op(10) op(11) op(12) op(13)
+#define LOWBIT_CHAINS16(op) LOWBIT_CHAINS(op) op(16) op(17) op(18) op(19)
+#define LOWBIT_CLOBBERS "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14"
+#define LOWBIT_VPDPBUSD_ZMM(r) "vpdpbusd %%zmm0, %%zmm1, %%zmm" #r "\n\t"
+#define LOWBIT_VPDPBUSD_YMM(r) "%{vex%} vpdpbusd %%ymm0, %%ymm1, %%ymm" #r "\n\t"
+#define LOWBIT_MADDUBS_ZMM(r) "vpmaddubsw %%zmm0, %%zmm1, %%zmm14\n\tvpmaddwd %%zmm15, %%zmm14, %%zmm14\n\tvpaddd %%zmm14, %%zmm" #r ", %%zmm" #r "\n\t"
+#define LOWBIT_MADDUBS_YMM(r) "vpmaddubsw %%ymm0, %%ymm1, %%ymm14\n\tvpmaddwd %%ymm15, %%ymm14, %%ymm14\n\tvpaddd %%ymm14, %%ymm" #r ", %%ymm" #r "\n\t"
+
+template <class Step>
+void run_peak(benchmark::State& state, int chains, int macs, Step step) {
+    constexpr std::int64_t steps = 1 << 16;
+    for (auto _ : state)
+        for (std::int64_t i = 0; i < steps; ++i) step();
+    state.counters["GOP/s"] = benchmark::Counter(static_cast<double>(state.iterations()) * steps * chains * macs * 2 * 1e-9, benchmark::Counter::kIsRate);
+}
 #if defined(__AVX512VNNI__)
-// The instruction's throughput on this core: 16 independent VPDPBUSD chains on fixed registers
-// (written in assembly: g++ 12 copies intrinsic accumulators between registers every iteration,
-// which would measure the copies, not the instruction).
-void bm_vnni_peak(benchmark::State& state) {
-    constexpr std::int64_t steps = 1 << 16, per_step = 16;
-    for (auto _ : state) {
-        for (std::int64_t i = 0; i < steps; ++i)
-            asm volatile(
-                "vpdpbusd %%zmm0, %%zmm1, %%zmm2\n\tvpdpbusd %%zmm0, %%zmm1, %%zmm3\n\tvpdpbusd %%zmm0, %%zmm1, %%zmm4\n\t"
-                "vpdpbusd %%zmm0, %%zmm1, %%zmm5\n\tvpdpbusd %%zmm0, %%zmm1, %%zmm6\n\tvpdpbusd %%zmm0, %%zmm1, %%zmm7\n\t"
-                "vpdpbusd %%zmm0, %%zmm1, %%zmm8\n\tvpdpbusd %%zmm0, %%zmm1, %%zmm9\n\tvpdpbusd %%zmm0, %%zmm1, %%zmm10\n\t"
-                "vpdpbusd %%zmm0, %%zmm1, %%zmm11\n\tvpdpbusd %%zmm0, %%zmm1, %%zmm12\n\tvpdpbusd %%zmm0, %%zmm1, %%zmm13\n\t"
-                "vpdpbusd %%zmm0, %%zmm1, %%zmm14\n\tvpdpbusd %%zmm0, %%zmm1, %%zmm15\n\tvpdpbusd %%zmm0, %%zmm1, %%zmm16\n\t"
-                "vpdpbusd %%zmm0, %%zmm1, %%zmm17"
-                :
-                :
-                : "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "xmm16",
-                  "xmm17");
-    }
-    state.counters["GOP/s"] = benchmark::Counter(static_cast<double>(state.iterations()) * steps * per_step * 128 * 1e-9, benchmark::Counter::kIsRate);
+void bm_peak_vpdpbusd_zmm(benchmark::State& state) {
+    run_peak(state, 16, 64, [] { asm volatile(LOWBIT_CHAINS16(LOWBIT_VPDPBUSD_ZMM)::: LOWBIT_CLOBBERS, "xmm16", "xmm17", "xmm18", "xmm19"); });
+}
+#endif
+#if defined(__AVXVNNI__)
+void bm_peak_vpdpbusd_ymm(benchmark::State& state) {
+    run_peak(state, 12, 32, [] { asm volatile(LOWBIT_CHAINS(LOWBIT_VPDPBUSD_YMM)::: LOWBIT_CLOBBERS); });
+}
+#endif
+#if defined(__AVX512BW__)
+void bm_peak_maddubs_zmm(benchmark::State& state) {
+    run_peak(state, 12, 64, [] { asm volatile(LOWBIT_CHAINS(LOWBIT_MADDUBS_ZMM)::: LOWBIT_CLOBBERS); });
+}
+#endif
+#if defined(__AVX2__)
+void bm_peak_maddubs_ymm(benchmark::State& state) {
+    run_peak(state, 12, 32, [] { asm volatile(LOWBIT_CHAINS(LOWBIT_MADDUBS_YMM)::: LOWBIT_CLOBBERS); });
 }
 #endif
 
-void bm_read(benchmark::State& state) {
-    const auto n = static_cast<std::size_t>(state.range(0)) << 18;  // MiB of floats
+void bm_read(benchmark::State& state, std::size_t mib, int threads) {
+    const std::size_t n = mib << 18;  // floats
     std::vector<float, xsimd::aligned_allocator<float, 64>> x(n, 1.f);
-    for (auto _ : state) benchmark::DoNotOptimize(lowbit_bench::read_sum(x.data(), static_cast<std::int64_t>(n)));
+    lowbit::thread_pool pool(threads);
+    for (auto _ : state)
+        lowbit::parallel_for(static_cast<std::int64_t>(n) / 4096, pool, [&](std::int64_t b, std::int64_t e) {
+            benchmark::DoNotOptimize(lowbit_bench::read_sum(x.data() + b * 4096, (e - b) * 4096));
+        });
     state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * n * sizeof(float)));
+}
+
+template <class Arch>
+void register_s32(const shape& s, bool cold, int threads) {
+    const std::string name = std::string("gemm/w8a8_s32/") + Arch::name + "/" + s.name() + (cold ? "/cold" : "/hot") +
+                             (threads > 1 ? "/threads:" + std::to_string(threads) : "");
+    benchmark::RegisterBenchmark(name.c_str(), bm_s32<Arch>, s, cold, threads)->Unit(benchmark::kMicrosecond)->UseRealTime();
+}
+
+void register_onednn(const shape& s, bool cold, bool f32_out, int threads) {
+#if defined(LOWBIT_BENCH_ONEDNN)
+    const std::string name = std::string("onednn/") + (f32_out ? "u8s8f32/" : "u8s8s32/") + s.name() + (cold ? "/cold" : "/hot") +
+                             (threads > 1 ? "/threads:" + std::to_string(threads) : "");
+    benchmark::RegisterBenchmark(name.c_str(), bm_onednn, s, cold, f32_out, threads)->Unit(benchmark::kMicrosecond)->UseRealTime();
+#else
+    (void)s, (void)cold, (void)f32_out, (void)threads;
+#endif
+}
+
+// The other compiled tags, on the two shapes that show their compute and memory behaviour.
+template <class... Tags>
+void register_other_tags() {
+    for (const shape s : {shape{1, 4096, 4096}, shape{512, 4096, 4096}})
+        for (bool cold : {false, true})
+            if (s.m == 1 || !cold) (register_s32<Tags>(s, cold, 1), ...);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-    const std::string arch = lowbit::arch::native::name;
-    for (std::int64_t m : {1, 8, 64, 512})
+    using native = lowbit::arch::native;
+    for (std::int64_t m : {1, 4, 6, 8, 12, 64, 512})
         for (auto [k, n] : {std::pair<std::int64_t, std::int64_t>{4096, 4096}, {4096, 11008}, {11008, 4096}}) {
             const shape s{m, k, n};
-            for (bool cold : {false, true})
-                benchmark::RegisterBenchmark(("gemm/w8a8_s32/" + arch + "/" + s.name() + (cold ? "/cold" : "/hot")).c_str(), bm_s32, s, cold)
-                    ->Unit(benchmark::kMicrosecond)
-                    ->UseRealTime();
-            benchmark::RegisterBenchmark(("gemm/w8a8_f32/" + arch + "/" + s.name() + "/hot").c_str(), bm_f32, s)->Unit(benchmark::kMicrosecond)->UseRealTime();
+            for (bool cold : {false, true}) {
+                register_s32<native>(s, cold, 1);
+                register_onednn(s, cold, false, 1);
+            }
+            if (m == 1 || m >= 64) {
+                register_s32<native>(s, m == 1, 2);
+                register_onednn(s, m == 1, false, 2);
+            }
+            benchmark::RegisterBenchmark(("gemm/w8a8_f32/" + std::string(native::name) + "/" + s.name() + "/hot").c_str(), bm_f32, s)
+                ->Unit(benchmark::kMicrosecond)
+                ->UseRealTime();
+            register_onednn(s, false, true, 1);
             benchmark::RegisterBenchmark(("eigen/f32/" + s.name()).c_str(), bm_eigen, s)->Unit(benchmark::kMicrosecond)->UseRealTime();
         }
-#if defined(__AVX512VNNI__)
-    benchmark::RegisterBenchmark("peak/vpdpbusd_zmm", bm_vnni_peak)->Unit(benchmark::kMillisecond)->UseRealTime();
+#if defined(__AVX512VNNI__) && defined(__AVXVNNI__)
+    register_other_tags<lowbit::arch::avx512bw, lowbit::arch::avx_vnni, lowbit::arch::avx2>();
+#elif defined(__AVX512BW__)
+    register_other_tags<lowbit::arch::avx2>();
 #endif
-    benchmark::RegisterBenchmark("memory/read", bm_read)->Arg(512)->Unit(benchmark::kMillisecond)->UseRealTime();
+#if defined(__AVX512VNNI__)
+    benchmark::RegisterBenchmark("peak/vpdpbusd_zmm", bm_peak_vpdpbusd_zmm)->Unit(benchmark::kMillisecond)->UseRealTime();
+#endif
+#if defined(__AVXVNNI__)
+    benchmark::RegisterBenchmark("peak/vpdpbusd_ymm", bm_peak_vpdpbusd_ymm)->Unit(benchmark::kMillisecond)->UseRealTime();
+#endif
+#if defined(__AVX512BW__)
+    benchmark::RegisterBenchmark("peak/maddubs_zmm", bm_peak_maddubs_zmm)->Unit(benchmark::kMillisecond)->UseRealTime();
+#endif
+#if defined(__AVX2__)
+    benchmark::RegisterBenchmark("peak/maddubs_ymm", bm_peak_maddubs_ymm)->Unit(benchmark::kMillisecond)->UseRealTime();
+#endif
+    benchmark::RegisterBenchmark("memory/read/512", bm_read, std::size_t{512}, 1)->Unit(benchmark::kMillisecond)->UseRealTime();
+    benchmark::RegisterBenchmark("memory/read/512/threads:2", bm_read, std::size_t{512}, 2)->Unit(benchmark::kMillisecond)->UseRealTime();
     benchmark::Initialize(&argc, argv);
     if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
     benchmark::RunSpecifiedBenchmarks();

@@ -1,5 +1,6 @@
-// int8 x int8 GEMM / GEMV: packing, per-row activation quantization, exact int32 products against
-// the reference for every compiled tag and thread count, the W8A8 float epilogue, bad arguments.
+// int8 x int8 GEMM / GEMV: packing, per-row activation quantization (symmetric, affine, static),
+// exact int32 products against the reference for every compiled tag and thread count, the W8A8
+// float layer, bad arguments.
 // Built at -O2 with VNNI too (native17), where g++ 12 miscompiles naive int8 dot loops: the
 // reference is protected (LOWBIT_NO_AUTOVECTORIZE) and these tests would catch it if it were not.
 #include <catch2/catch.hpp>
@@ -11,6 +12,7 @@
 #include <tuple>
 #include <vector>
 
+#include "gemm_support.hpp"
 #include "lowbit/gemm/matmul.hpp"
 #include "lowbit/gemm/reference.hpp"
 
@@ -18,44 +20,33 @@ using namespace lowbit;
 
 namespace {
 
-std::vector<std::int8_t> random_s8(std::size_t n, std::uint32_t seed, int lo = -128, int hi = 127) {
-    std::mt19937 gen(seed);
-    std::uniform_int_distribution<int> d(lo, hi);
-    std::vector<std::int8_t> v(n);
-    for (auto& x : v) x = static_cast<std::int8_t>(d(gen));
-    return v;
-}
+using lowbit_test::random_s8;
+using lowbit_test::random_activations;
+using lowbit_test::signed_codes;
 
-std::vector<float> random_activations(std::int64_t m, std::int64_t k, std::uint32_t seed) {
-    std::mt19937 gen(seed);
-    std::normal_distribution<float> d(0.f, 1.f);
-    std::vector<float> v(static_cast<std::size_t>(m * k));
-    for (std::size_t i = 0; i < v.size(); ++i) v[i] = d(gen) * (i % 37 == 3 ? 20.f : 1.f);  // outlier channels
-    return v;
-}
+enum class activation_mode { symmetric, affine, static_zero_point };
 
-// The signed codes behind unsigned-shifted activations.
-std::vector<std::int8_t> signed_codes(const gemm::activations_u8& a) {
-    std::vector<std::int8_t> s(static_cast<std::size_t>(a.m * a.k));
-    for (std::int64_t r = 0; r < a.m; ++r)
-        for (std::int64_t i = 0; i < a.k; ++i) s[static_cast<std::size_t>(r * a.k + i)] = static_cast<std::int8_t>(int{a.row(r)[i]} - 128);
-    return s;
+void quantize(activation_mode mode, const std::vector<float>& x, std::int64_t m, std::int64_t k, gemm::activations_u8& a) {
+    switch (mode) {
+        case activation_mode::symmetric: gemm::quantize_activations(x.data(), k, m, k, a); break;
+        case activation_mode::affine: gemm::quantize_activations_affine(x.data(), k, m, k, a); break;
+        case activation_mode::static_zero_point: gemm::quantize_activations_static(x.data(), k, m, k, 0.07f, -19, a); break;
+    }
 }
 
 template <class Arch>
-void check_exact(std::int64_t m, std::int64_t k, std::int64_t n, std::uint32_t seed) {
-    INFO("tag " << Arch::name << ", " << m << " x " << k << " x " << n);
+void check_exact(std::int64_t m, std::int64_t k, std::int64_t n, std::uint32_t seed, activation_mode mode, lowbit::thread_pool& pool) {
+    INFO("tag " << Arch::name << ", " << m << " x " << k << " x " << n << ", activation mode " << static_cast<int>(mode));
     const auto w = random_s8(static_cast<std::size_t>(n * k), seed);
     const auto x = random_activations(m, k, seed + 1);
     const gemm::packed_s8 p = gemm::pack_s8(w.data(), k, n, k);
     gemm::activations_u8 a;
-    gemm::quantize_activations(x.data(), k, m, k, a);
-    const auto as = signed_codes(a);
-    std::vector<std::int32_t> want(static_cast<std::size_t>(m * n));
-    gemm::reference::matmul_s8_s32(as.data(), k, w.data(), k, want.data(), n, m, n, k);
-    for (int threads : {1, 3}) {
+    quantize(mode, x, m, k, a);
+    const auto want = lowbit_test::reference_product(a, w, n);
+    for (int threads : {1, 3, 0}) {  // 0: the pool
         std::vector<std::int32_t> got(static_cast<std::size_t>(m * (n + 5)), -7);  // padded rows: untouched
-        gemm::matmul_s32<Arch>(a, p, got.data(), n + 5, threads);
+        if (threads == 0) gemm::matmul_s32<Arch>(a, p, got.data(), n + 5, pool);
+        else gemm::matmul_s32<Arch>(a, p, got.data(), n + 5, threads);
         bool same = true, padding_kept = true;
         for (std::int64_t r = 0; r < m; ++r)
             for (std::int64_t c = 0; c < n + 5; ++c) {
@@ -68,39 +59,54 @@ void check_exact(std::int64_t m, std::int64_t k, std::int64_t n, std::uint32_t s
     }
 }
 
-template <class Arch>
-void check_all_shapes() {
-    std::uint32_t seed = 10;
-    for (std::int64_t m : {1, 2, 3, 17, 64, 129})
-        for (auto [k, n] : {std::pair<std::int64_t, std::int64_t>{1, 1}, {3, 17}, {4, 16}, {61, 65}, {256, 64}, {1000, 33}})
-            check_exact<Arch>(m, k, n, seed++);
-}
-
 }  // namespace
 
-TEST_CASE("int8 products equal the reference for every shape, tag and thread count", "[gemm][s8]") {
-    check_all_shapes<arch::scalar>();
-    if constexpr (!std::is_same_v<arch::native, arch::scalar>) check_all_shapes<arch::native>();
+TEST_CASE("int8 products equal the reference for every shape, tag, activation mode and thread count", "[gemm][s8]") {
+    lowbit::thread_pool pool(2);
+    lowbit_test::for_each_compiled_tag([&](auto tag) {
+        using Arch = decltype(tag);
+        std::uint32_t seed = 10;
+        for (std::int64_t m : {1, 2, 3, 4, 5, 7, 17, 64, 129})
+            for (auto [k, n] : {std::pair<std::int64_t, std::int64_t>{1, 1}, {3, 17}, {4, 16}, {61, 65}, {256, 64}, {1000, 33}})
+                check_exact<Arch>(m, k, n, seed++, activation_mode::symmetric, pool);
+        for (auto mode : {activation_mode::affine, activation_mode::static_zero_point})
+            for (auto [m, k, n] : {std::tuple<std::int64_t, std::int64_t, std::int64_t>{1, 301, 40}, {9, 64, 97}, {64, 129, 16}})
+                check_exact<Arch>(m, k, n, seed++, mode, pool);
+    });
 }
 
-TEST_CASE("int8 products at the extremes of the operand range do not overflow", "[gemm][s8]") {
-    // K = max_k with every product at its largest magnitude: 128 * 128 * 65536 = 2^30.
+TEST_CASE("int8 products at the extremes of the operand range neither overflow nor saturate", "[gemm][s8]") {
+    // K = max_k with every product at its largest magnitude: 128 * 127 * 65536 < 2^31. Channel 0
+    // is all -128 (the weight whose magnitude needs the full unsigned byte), channel 1 all +127,
+    // channel 2 alternates -128 / +127 so adjacent pairs of the non-VNNI path reach +-32512.
     const std::int64_t k = gemm::max_k, n = 17;
     std::vector<std::int8_t> w(static_cast<std::size_t>(n * k), -128);
-    for (std::int64_t c = 0; c < k; ++c) w[static_cast<std::size_t>(k + c)] = 127;  // channel 1: all +127
-    std::vector<float> x(static_cast<std::size_t>(2 * k), -1.f);                    // row 0: q = -127
-    for (std::int64_t c = 0; c < k; ++c) x[static_cast<std::size_t>(k + c)] = c % 2 ? 1.f : -1.f;
+    for (std::int64_t c = 0; c < k; ++c) {
+        w[static_cast<std::size_t>(k + c)] = 127;
+        w[static_cast<std::size_t>(2 * k + c)] = c % 2 ? 127 : -128;
+    }
+    std::vector<float> x(static_cast<std::size_t>(3 * k), -1.f);  // row 0: q = -127
+    for (std::int64_t c = 0; c < k; ++c) {
+        x[static_cast<std::size_t>(k + c)] = c % 2 ? 1.f : -1.f;  // row 1: -127, +127, ...
+        x[static_cast<std::size_t>(2 * k + c)] = 1.f;           // row 2: +127
+    }
     const gemm::packed_s8 p = gemm::pack_s8(w.data(), k, n, k);
     gemm::activations_u8 a;
-    gemm::quantize_activations(x.data(), k, 2, k, a);
-    std::vector<std::int32_t> got(static_cast<std::size_t>(2 * n));
-    gemm::matmul_s32(a, p, got.data(), n);
-    CHECK(got[0] == 127 * 128 * k);
-    CHECK(got[1] == -127 * 127 * k);
-    CHECK(got[static_cast<std::size_t>(n)] == 0);
-    std::vector<std::int32_t> scalar(got.size());
-    gemm::matmul_s32<arch::scalar>(a, p, scalar.data(), n);
-    CHECK(scalar == got);
+    gemm::quantize_activations(x.data(), k, 3, k, a);
+    const auto want = lowbit_test::reference_product(a, w, n);
+    CHECK(want[0] == 127 * 128 * k);
+    CHECK(want[1] == -127 * 127 * k);
+    CHECK(want[2] == -127 * (127 - 128) * (k / 2));
+    CHECK(want[static_cast<std::size_t>(n)] == 0);
+    CHECK(want[static_cast<std::size_t>(n + 2)] == 127 * (127 + 128) * (k / 2));
+    CHECK(want[static_cast<std::size_t>(2 * n)] == -127 * 128 * k);
+    lowbit_test::for_each_compiled_tag([&](auto tag) {
+        using Arch = decltype(tag);
+        INFO("tag " << Arch::name);
+        std::vector<std::int32_t> got(static_cast<std::size_t>(3 * n));
+        gemm::matmul_s32<Arch>(a, p, got.data(), n);
+        CHECK(got == want);
+    });
 }
 
 TEST_CASE("per-row activation quantization: codes, scales, ties, bounds", "[gemm][s8]") {
@@ -144,6 +150,61 @@ TEST_CASE("per-row activation quantization: codes, scales, ties, bounds", "[gemm
     CHECK_THROWS_WITH(gemm::quantize_activations<arch::scalar>(inf_late.data(), 40, 1, 40, a), Catch::Contains("inf at row 0, column 3"));
     const std::vector<float> bad{1.f, std::nanf(""), 2.f};
     CHECK_THROWS_WITH(gemm::quantize_activations(bad.data(), 3, 1, 3, a), Catch::Contains("nan at row 0, column 1"));
+}
+
+TEST_CASE("affine and static activations: zero points, error bounds, vector path, bad arguments", "[gemm][s8]") {
+    // Row 0: [-1, 3] -> s = 4 / 254, z = round(-127 + 63.5) = -64 (ties to even: -63.5 -> -64).
+    // Row 1: all positive, so the range widens to [0, 2]: z = -127 and 0 is code -127.
+    // Row 2: zeros: s = 0, z = 0. Row 3: all negative, [-5, 0]: z = 127.
+    const std::vector<float> x{-1.f, 3.f, 0.f, 1.f, 0.5f, 2.f, 1.f, 2.f, 0.f, 0.f, 0.f, 0.f, -5.f, -1.f, -2.5f, -0.1f};
+    gemm::activations_u8 a;
+    gemm::quantize_activations_affine(x.data(), 4, 4, 4, a);
+    CHECK(a.scales[0] == 4.f / 254.f);
+    CHECK(a.zero_points == std::vector<std::int32_t>{-64, -127, 0, 127});
+    CHECK(int{a.row(0)[0]} - 128 == -127);
+    CHECK(int{a.row(0)[2]} - 128 == -64);  // zero is exact
+    CHECK(int{a.row(1)[0]} - 128 == -63);  // 0.5 / (2/254) = 63.5 -> 64 (even), + z = -127
+    CHECK(int{a.row(3)[0]} - 128 == -127);
+    CHECK(int{a.row(3)[2]} - 128 == 127 - 127);  // -2.5 / (5/254) = -127
+    for (int i = 0; i < 4; ++i) CHECK(a.row(2)[i] == 128);
+
+    for (std::int64_t k : {1, 7, 16, 33, 300}) {
+        auto y = random_activations(6, k, 9);
+        for (std::int64_t i = 0; i < k; ++i) y[static_cast<std::size_t>(2 * k + i)] = std::fabs(y[static_cast<std::size_t>(2 * k + i)]) + 0.5f;  // row 2 > 0
+        gemm::activations_u8 v, r, sv, sr;
+        gemm::quantize_activations_affine(y.data(), k, 6, k, v);
+        gemm::quantize_activations_affine<arch::scalar>(y.data(), k, 6, k, r);
+        CHECK(v.data == r.data);
+        CHECK(v.scales == r.scales);
+        CHECK(v.zero_points == r.zero_points);
+        gemm::quantize_activations_static(y.data(), k, 6, k, 0.05f, 30, sv);
+        gemm::quantize_activations_static<arch::scalar>(y.data(), k, 6, k, 0.05f, 30, sr);
+        CHECK(sv.data == sr.data);
+        for (std::int64_t row = 0; row < 6; ++row) {
+            const float s = v.scales[static_cast<std::size_t>(row)];
+            const int z = v.zero_points[static_cast<std::size_t>(row)];
+            for (std::int64_t i = 0; i < k; ++i) {
+                const float xi = y[static_cast<std::size_t>(row * k + i)];
+                const int q = int{v.row(row)[i]} - 128;
+                REQUIRE(q >= -127);
+                REQUIRE(q <= 127);
+                REQUIRE(std::fabs(xi - s * static_cast<float>(q - z)) <= 0.5001f * s + 1e-6f * std::fabs(xi));
+                const int qs = int{sv.row(row)[i]} - 128;  // static: clamped outside [s(-127 - z), s(127 - z)]
+                const float clamped = std::fmin(0.05f * 97.f, std::fmax(0.05f * -157.f, xi));
+                REQUIRE(std::fabs(clamped - 0.05f * static_cast<float>(qs - 30)) <= 0.5001f * 0.05f);
+            }
+        }
+    }
+    const std::vector<float> ok(8, 1.f);
+    CHECK_THROWS_WITH(gemm::quantize_activations_static(ok.data(), 8, 1, 8, 0.f, 0, a), Catch::Contains("scale 0 is not finite and > 0"));
+    CHECK_THROWS_WITH(gemm::quantize_activations_static(ok.data(), 8, 1, 8, 1.f, 128, a), Catch::Contains("zero point 128 is outside [-127, 127]"));
+    std::vector<float> bad(8, 1.f);
+    bad[5] = std::nanf("");
+    CHECK_THROWS_WITH(gemm::quantize_activations_static(bad.data(), 8, 1, 8, 1.f, 0, a), Catch::Contains("nan at row 0, column 5"));
+    CHECK_THROWS_WITH(gemm::quantize_activations_affine(bad.data(), 4, 2, 4, a), Catch::Contains("nan at row 1, column 1"));
+    const std::vector<float> wide{-3e38f, 3e38f};
+    CHECK_THROWS_WITH(gemm::quantize_activations_affine(wide.data(), 2, 1, 2, a), Catch::Contains("too wide"));
+    CHECK_THROWS_WITH(gemm::quantize_activations_affine(ok.data(), 8, 1, 0, a), Catch::Contains("1 x 0"));
 }
 
 TEST_CASE("the W8A8 linear layer: the reference's floats, close to float64", "[gemm][s8]") {

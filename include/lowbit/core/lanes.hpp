@@ -30,6 +30,14 @@ xsimd::batch<float, A> select(const xsimd::batch_bool<float, A>& c, const xsimd:
                               const xsimd::batch<float, A>& b) {
     return xsimd::select(c, a, b);
 }
+template <class A>
+xsimd::batch<float, A> min(const xsimd::batch<float, A>& a, const xsimd::batch<float, A>& b) {
+    return xsimd::select(b < a, b, a);
+}
+template <class A>
+xsimd::batch<float, A> max(const xsimd::batch<float, A>& a, const xsimd::batch<float, A>& b) {
+    return xsimd::select(a < b, b, a);
+}
 
 // f is an integral float: is it odd? (f - 2 floor(f / 2) is exact.)
 template <class F>

@@ -1,27 +1,197 @@
-// lowbit/core/parallel.hpp - split a range of independent work items over threads.
+// lowbit/core/parallel.hpp - split a range of independent work items over threads, on lowbit's
+// thread pool or on the caller's own.
 //
-// parallel_for(n, threads, fn) calls fn(begin, end) on contiguous chunks that cover [0, n) exactly
-// once, on up to `threads` threads (the calling thread takes the first chunk). Chunks differ in size
-// by at most one item, so results never depend on the thread count as long as fn's items are
-// independent. The first exception thrown by any chunk is rethrown after all threads have joined.
+// parallel_for(n, parallelism, fn) calls fn(begin, end) on contiguous chunks that cover [0, n)
+// exactly once. Chunks differ in size by at most one item, so results never depend on the number
+// of threads as long as fn's items are independent. The first exception thrown by any chunk is
+// rethrown once every chunk has finished.
+//
+// `parallelism` is either a thread count (threads are started for the call and joined at its end:
+// fine for offline work such as converting a model) or an `executor`, a pool that lives as long as
+// the engine (an inference step cannot afford to start threads). `thread_pool` is lowbit's; an
+// engine with its own pool implements `executor`'s two functions and passes that instead:
+//
+//     struct my_executor final : lowbit::executor {
+//         int concurrency() const noexcept override { return my_pool.size(); }
+//         void run(int tasks, lowbit::task_ref task) override { my_pool.run_all(tasks, task); }
+//     };
 #pragma once
 
 #include <algorithm>
+#include <condition_variable>
 #include <cstdint>
 #include <exception>
 #include <mutex>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "lowbit/core/error.hpp"
 
 namespace lowbit {
 
+// A non-owning reference to a callable void(int): what an executor runs, copied freely.
+class task_ref {
+public:
+    template <class F, class = std::enable_if_t<!std::is_same_v<std::decay_t<F>, task_ref>>>
+    task_ref(F& f) noexcept  // NOLINT(google-explicit-constructor): references are the point
+        : object_(static_cast<void*>(&f)), call_([](void* o, int i) { (*static_cast<F*>(o))(i); }) {}
+    void operator()(int i) const { call_(object_, i); }
+
+private:
+    void* object_;
+    void (*call_)(void*, int);
+};
+
+// What lowbit needs from a pool: run(tasks, task) calls task(i) for every i in [0, tasks) exactly
+// once, on up to concurrency() threads (the calling one may take part), and returns when all
+// calls have returned. The tasks lowbit passes never throw (parallel_for catches and rethrows).
+class executor {
+public:
+    virtual ~executor() = default;
+    virtual int concurrency() const noexcept = 0;
+    virtual void run(int tasks, task_ref task) = 0;
+};
+
+// lowbit's pool: `threads - 1` workers that sleep between calls; the caller is the last thread.
+// A call from inside a task (nested parallelism) runs its tasks on the calling thread.
+class thread_pool final : public executor {
+public:
+    explicit thread_pool(int threads) : threads_(threads) {
+        if (threads < 1) detail::fail("thread_pool: threads = ", threads, " must be at least 1");
+        workers_.reserve(static_cast<std::size_t>(threads - 1));
+        try {
+            for (int t = 1; t < threads; ++t) workers_.emplace_back([this] { work(); });
+        } catch (...) {  // the system refused a thread: stop the ones started, then report
+            stop();
+            throw;
+        }
+    }
+    thread_pool(const thread_pool&) = delete;
+    thread_pool& operator=(const thread_pool&) = delete;
+    ~thread_pool() override { stop(); }
+
+    int concurrency() const noexcept override { return threads_; }
+
+    void run(int tasks, task_ref task) override {
+        if (tasks <= 0) return;
+        if (inside_task() || workers_.empty() || tasks == 1) {
+            for (int i = 0; i < tasks; ++i) task(i);
+            return;
+        }
+        const std::lock_guard<std::mutex> one_call_at_a_time(run_mutex_);
+        {
+            const std::lock_guard<std::mutex> lock(mutex_);
+            job_ = &task;
+            tasks_ = tasks;
+            next_ = 0;
+            busy_ = static_cast<int>(workers_.size());
+            ++generation_;
+        }
+        wake_.notify_all();
+        take_tasks();
+        std::unique_lock<std::mutex> lock(mutex_);
+        done_.wait(lock, [this] { return busy_ == 0; });
+        job_ = nullptr;
+    }
+
+private:
+    static bool& inside_task() {
+        thread_local bool inside = false;
+        return inside;
+    }
+
+    // Takes tasks until none is left; the counter is guarded by the mutex, a cost that is small
+    // next to a task (lowbit hands out one task per thread).
+    void take_tasks() {
+        inside_task() = true;
+        for (;;) {
+            int i;
+            {
+                const std::lock_guard<std::mutex> lock(mutex_);
+                if (next_ >= tasks_) break;
+                i = next_++;
+            }
+            (*job_)(i);
+        }
+        inside_task() = false;
+    }
+
+    void work() {
+        std::uint64_t seen = 0;
+        for (;;) {
+            {
+                std::unique_lock<std::mutex> lock(mutex_);
+                wake_.wait(lock, [&] { return stopping_ || generation_ != seen; });
+                if (stopping_) return;
+                seen = generation_;
+            }
+            take_tasks();
+            {
+                const std::lock_guard<std::mutex> lock(mutex_);
+                if (--busy_ == 0) done_.notify_one();
+            }
+        }
+    }
+
+    void stop() noexcept {
+        {
+            const std::lock_guard<std::mutex> lock(mutex_);
+            stopping_ = true;
+        }
+        wake_.notify_all();
+        for (auto& worker : workers_) worker.join();
+        workers_.clear();
+    }
+
+    int threads_;
+    std::vector<std::thread> workers_;
+    std::mutex run_mutex_, mutex_;
+    std::condition_variable wake_, done_;
+    const task_ref* job_ = nullptr;
+    int tasks_ = 0, next_ = 0, busy_ = 0;
+    std::uint64_t generation_ = 0;
+    bool stopping_ = false;
+};
+
+// How a call may run in parallel: a thread count, or an executor the caller keeps.
+class parallelism {
+public:
+    parallelism(int threads) : threads_(threads) {  // NOLINT(google-explicit-constructor)
+        if (threads < 1) detail::fail("threads = ", threads, " must be at least 1");
+    }
+    parallelism(executor& pool) noexcept : pool_(&pool), threads_(std::max(1, pool.concurrency())) {}  // NOLINT(google-explicit-constructor)
+
+    int threads() const noexcept { return threads_; }
+    executor* pool() const noexcept { return pool_; }
+
+private:
+    executor* pool_ = nullptr;
+    int threads_ = 1;
+};
+
+namespace detail {
+
+// Runs task(0 .. tasks-1) on threads started for the call; the caller runs task 0.
+inline void run_on_new_threads(int tasks, task_ref task) {
+    std::vector<std::thread> threads;
+    threads.reserve(static_cast<std::size_t>(tasks - 1));
+    try {
+        for (int t = 1; t < tasks; ++t) threads.emplace_back([task, t] { task(t); });
+    } catch (...) {  // the system refused a thread: finish the ones running, then report
+        for (auto& thread : threads) thread.join();
+        throw;
+    }
+    task(0);
+    for (auto& thread : threads) thread.join();
+}
+
+}  // namespace detail
+
 template <class F>
-void parallel_for(std::int64_t n, int threads, F&& fn) {
-    if (threads < 1) detail::fail("parallel_for: threads = ", threads, " must be at least 1");
+void parallel_for(std::int64_t n, parallelism how, F&& fn) {
     if (n <= 0) return;
-    const auto workers = static_cast<std::int64_t>(std::min<std::int64_t>(threads, n));
+    const auto workers = static_cast<int>(std::min<std::int64_t>(how.threads(), n));
     if (workers == 1) {
         fn(std::int64_t{0}, n);
         return;
@@ -29,7 +199,7 @@ void parallel_for(std::int64_t n, int threads, F&& fn) {
     const auto chunk_begin = [&](std::int64_t t) { return t * (n / workers) + std::min(t, n % workers); };
     std::exception_ptr failure;
     std::mutex failure_mutex;
-    const auto run = [&](std::int64_t t) {
+    auto chunk = [&](int t) {
         try {
             fn(chunk_begin(t), chunk_begin(t + 1));
         } catch (...) {
@@ -37,16 +207,8 @@ void parallel_for(std::int64_t n, int threads, F&& fn) {
             if (!failure) failure = std::current_exception();
         }
     };
-    std::vector<std::thread> pool;
-    pool.reserve(static_cast<std::size_t>(workers - 1));
-    try {
-        for (std::int64_t t = 1; t < workers; ++t) pool.emplace_back(run, t);
-    } catch (...) {  // the system refused a thread: finish the ones running, then report
-        for (auto& thread : pool) thread.join();
-        throw;
-    }
-    run(0);
-    for (auto& thread : pool) thread.join();
+    if (how.pool() != nullptr) how.pool()->run(workers, chunk);
+    else detail::run_on_new_threads(workers, chunk);
     if (failure) std::rethrow_exception(failure);
 }
 

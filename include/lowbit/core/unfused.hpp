@@ -9,6 +9,8 @@
 // It costs nothing at run time beyond the lost fusion.
 #pragma once
 
+#include <xsimd/xsimd.hpp>
+
 namespace lowbit {
 
 template <class T>
@@ -23,6 +25,11 @@ inline T unfused(T value) {
     __asm__("" : "+w"(value));
 #endif
     return value;
+}
+
+template <class T, class A>
+xsimd::batch<T, A> unfused(const xsimd::batch<T, A>& value) {
+    return xsimd::batch<T, A>(unfused(value.data));
 }
 
 inline float unfused_mul(float a, float b) { return unfused(a * b); }

@@ -1,13 +1,18 @@
-// lowbit/gemm/activations_u8.hpp - per-row (per-token) int8 activations for the int8 kernels.
+// lowbit/gemm/activations_u8.hpp - int8 activations for the int8 kernels, per row (per token).
 //
-// Dynamic symmetric quantization of each row m of X (M x K floats):
-//     s[m] = max_k |X[m][k]| / 127                        (0 for a row of zeros)
-//     q    = clamp(round_half_even(X[m][k] / s[m]), -127, 127)   (0 when s[m] == 0)
-// stored shifted to unsigned for VPDPBUSD, u = q + 128, with K padded to a multiple of 4 by
-// u = 128 (q = 0). The division and the rounding are exact IEEE operations, so every
-// implementation gives the same bytes; rounding does not depend on the floating-point
-// environment (policy/rounding.hpp), so the vector path (Arch) gives the scalar path's bytes. The
-// cost is O(M K), small next to the O(M K N) product.
+// Every row m of X (M x K floats) gets a scale s[m] and an integer zero point z[m], and codes
+//     q = clamp(round_half_even(X[m][k] / s[m]) + z[m], -127, 127),    X ~ s (q - z),
+// stored shifted to unsigned for VPDPBUSD, u = q + 128 (1..255), with K padded to a multiple of 4
+// by u = 128 (the packed weights are 0 there). Three ways to choose s and z:
+//   quantize_activations         dynamic symmetric: s = max|X[m]| / 127, z = 0
+//   quantize_activations_affine  dynamic affine: lo = min(0, min X[m]), hi = max(0, max X[m]),
+//                                s = (hi - lo) / 254, z = clamp(round_half_even(-127 - lo / s), -127, 127)
+//   quantize_activations_static  a calibrated s and z given by the caller, the same for every row
+// A row whose s is 0 (all zeros, or too small to scale) gets q = z = 0. The codes stop at -127,
+// not -128, so that the kernels without VNNI can negate them (kernel_s8_maddubs.hpp).
+// The division and the rounding are exact IEEE operations that do not depend on the
+// floating-point environment (policy/rounding.hpp): the vector path (Arch) gives the scalar
+// path's bytes. The cost is O(M K), small next to the O(M K N) product.
 #pragma once
 
 #include <cmath>
@@ -26,76 +31,141 @@ namespace lowbit::gemm {
 
 struct activations_u8 {
     std::int64_t m = 0, k = 0, k4 = 0;
-    std::vector<std::uint8_t, xsimd::aligned_allocator<std::uint8_t, 64>> data;  // m rows of k4 bytes
+    std::vector<std::uint8_t, xsimd::aligned_allocator<std::uint8_t, 64>> data;  // m rows of k4 bytes, each 1..255
     std::vector<float> scales;                                                   // s[m]
+    std::vector<std::int32_t> zero_points;                                       // z[m]; empty when every z is 0
 
     const std::uint8_t* row(std::int64_t r) const { return data.data() + r * k4; }
 };
 
 namespace detail {
 
-[[noreturn]] inline void fail_not_finite(const float* row, std::int64_t r, std::int64_t k) {
+[[noreturn]] inline void fail_not_finite(const char* op, const float* row, std::int64_t r, std::int64_t k) {
     for (std::int64_t i = 0; i < k; ++i)
-        if (!std::isfinite(row[i])) lowbit::detail::fail("quantize_activations: input has ", row[i], " at row ", r, ", column ", i);
-    lowbit::detail::fail("quantize_activations: input row ", r, " is not finite");
+        if (!std::isfinite(row[i])) lowbit::detail::fail(op, ": input has ", row[i], " at row ", r, ", column ", i);
+    lowbit::detail::fail(op, ": input row ", r, " is not finite");
 }
 
-// max |row[i]|, or fails on NaN / Inf. The maximum does not depend on the order of comparisons.
+struct row_range {
+    float lo, hi;  // min and max of the row, or fails on NaN / Inf
+};
+
+// The result does not depend on the order of comparisons (no NaN can take part).
 template <class Arch>
-float row_absmax(const float* row, std::int64_t r, std::int64_t k, Arch) {
-    float amax = 0.f;
+row_range find_row_range(const char* op, const float* row, std::int64_t r, std::int64_t k, Arch) {
+    float lo = row[0], hi = row[0];
     std::int64_t i = 0;
     if constexpr (std::is_base_of_v<arch::sse4_1, Arch>) {
         using batch = xsimd::batch<float, typename Arch::xsimd_arch>;
         constexpr auto w = static_cast<std::int64_t>(batch::size);
-        batch m(0.f), nan(0.f);
-        for (; i + w <= k; i += w) {
-            const batch v = batch::load_unaligned(row + i);
-            m = xsimd::max(m, xsimd::abs(v));
-            nan += v - v;  // NaN once any lane was NaN or infinite
+        if (k >= w) {
+            batch bl = batch::load_unaligned(row), bh = bl, nan(0.f);
+            for (; i + w <= k; i += w) {
+                const batch v = batch::load_unaligned(row + i);
+                bl = xsimd::min(bl, v);
+                bh = xsimd::max(bh, v);
+                nan += v - v;  // NaN once any lane was NaN or infinite
+            }
+            if (xsimd::any(xsimd::isnan(nan))) fail_not_finite(op, row, r, k);
+            lo = kernels::reduce_min(bl);
+            hi = kernels::reduce_max(bh);
         }
-        if (xsimd::any(xsimd::isnan(nan))) fail_not_finite(row, r, k);
-        amax = kernels::reduce_max(m);
     }
     for (; i < k; ++i) {
-        if (!std::isfinite(row[i])) fail_not_finite(row, r, k);
-        amax = std::fmax(amax, std::fabs(row[i]));
+        if (!std::isfinite(row[i])) fail_not_finite(op, row, r, k);
+        lo = std::fmin(lo, row[i]);
+        hi = std::fmax(hi, row[i]);
     }
-    return amax;
+    return {lo, hi};
 }
 
-}  // namespace detail
+// u = clamp(round_half_even(x / s) + z, -127, 127) + 128 for one row; s > 0, |z| <= 127.
+template <class Arch>
+void encode_row(const float* row, std::int64_t k, float s, std::int32_t z, std::uint8_t* u) {
+    const auto zf = static_cast<float>(z);
+    std::int64_t i = 0;
+    if constexpr (std::is_base_of_v<arch::sse4_1, Arch>) {
+        using XA = typename Arch::xsimd_arch;
+        using batch = xsimd::batch<float, XA>;
+        constexpr auto w = static_cast<std::int64_t>(batch::size);
+        for (; i + w <= k; i += w) {
+            const batch q = round_nearest_even::apply(batch::load_unaligned(row + i) / batch(s)) + batch(zf);
+            kernels::store_low_bytes(xsimd::batch_cast<std::int32_t>(xsimd::min(batch(127.f), xsimd::max(batch(-127.f), q))) + xsimd::batch<std::int32_t, XA>(128), u + i);
+        }
+    }
+    for (; i < k; ++i) {
+        const float q = std::fmin(127.f, std::fmax(-127.f, round_nearest_even::apply(row[i] / s) + zf));
+        u[i] = static_cast<std::uint8_t>(static_cast<int>(q) + 128);
+    }
+}
 
-template <class Arch = arch::native>
-void quantize_activations(const float* x, std::int64_t ldx, std::int64_t m, std::int64_t k, activations_u8& out) {
-    if (m < 1 || k < 1) lowbit::detail::fail("quantize_activations: the activations are ", m, " x ", k, "; both must be at least 1");
-    if (ldx < k) lowbit::detail::fail("quantize_activations: row stride ", ldx, " is less than k = ", k);
-    if (x == nullptr) lowbit::detail::fail("quantize_activations: the activations are null");
+inline void check_activation_args(const char* op, const float* x, std::int64_t ldx, std::int64_t m, std::int64_t k) {
+    if (m < 1 || k < 1) lowbit::detail::fail(op, ": the activations are ", m, " x ", k, "; both must be at least 1");
+    if (ldx < k) lowbit::detail::fail(op, ": row stride ", ldx, " is less than k = ", k);
+    if (x == nullptr) lowbit::detail::fail(op, ": the activations are null");
+}
+
+inline void reset(activations_u8& out, std::int64_t m, std::int64_t k, bool zero_points) {
     out.m = m;
     out.k = k;
     out.k4 = (k + 3) / 4 * 4;
     out.data.assign(static_cast<std::size_t>(m * out.k4), 128);
     out.scales.assign(static_cast<std::size_t>(m), 0.f);
+    out.zero_points.assign(zero_points ? static_cast<std::size_t>(m) : 0, 0);
+}
+
+}  // namespace detail
+
+// Dynamic symmetric: s[m] = max |X[m]| / 127, z = 0.
+template <class Arch = arch::native>
+void quantize_activations(const float* x, std::int64_t ldx, std::int64_t m, std::int64_t k, activations_u8& out) {
+    detail::check_activation_args("quantize_activations", x, ldx, m, k);
+    detail::reset(out, m, k, false);
     for (std::int64_t r = 0; r < m; ++r) {
         const float* row = x + r * ldx;
-        const float s = detail::row_absmax(row, r, k, Arch{}) / 127.f;
+        const detail::row_range range = detail::find_row_range("quantize_activations", row, r, k, Arch{});
+        const float s = std::fmax(std::fabs(range.lo), std::fabs(range.hi)) / 127.f;
         out.scales[static_cast<std::size_t>(r)] = s;
-        if (s == 0.f) continue;  // subnormal amax / 127 can be 0 too: the row stays q = 0
-        std::uint8_t* u = out.data.data() + r * out.k4;
-        std::int64_t i = 0;
-        if constexpr (std::is_base_of_v<arch::sse4_1, Arch>) {
-            using XA = typename Arch::xsimd_arch;
-            using batch = xsimd::batch<float, XA>;
-            constexpr auto w = static_cast<std::int64_t>(batch::size);
-            for (; i + w <= k; i += w) {
-                const batch q = xsimd::min(batch(127.f), xsimd::max(batch(-127.f), round_nearest_even::apply(batch::load_unaligned(row + i) / batch(s))));
-                kernels::store_low_bytes(xsimd::batch_cast<std::int32_t>(q) + xsimd::batch<std::int32_t, XA>(128), u + i);
-            }
+        if (s != 0.f) detail::encode_row<Arch>(row, k, s, 0, out.data.data() + r * out.k4);  // a subnormal max / 127 can be 0
+    }
+}
+
+// Dynamic affine: the row's range, widened to hold 0, spread over the 255 codes.
+template <class Arch = arch::native>
+void quantize_activations_affine(const float* x, std::int64_t ldx, std::int64_t m, std::int64_t k, activations_u8& out) {
+    detail::check_activation_args("quantize_activations_affine", x, ldx, m, k);
+    detail::reset(out, m, k, true);
+    for (std::int64_t r = 0; r < m; ++r) {
+        const float* row = x + r * ldx;
+        const detail::row_range range = detail::find_row_range("quantize_activations_affine", row, r, k, Arch{});
+        const float lo = std::fmin(range.lo, 0.f), hi = std::fmax(range.hi, 0.f);
+        const float s = (hi - lo) / 254.f;  // hi - lo may round up to infinity only beyond 1.7e38
+        if (!(s > 0.f) || !std::isfinite(s)) {
+            if (s != 0.f) lowbit::detail::fail("quantize_activations_affine: the range of row ", r, " [", lo, ", ", hi, "] is too wide for a float scale");
+            continue;
         }
-        for (; i < k; ++i) {
-            const float q = std::fmin(127.f, std::fmax(-127.f, round_nearest_even::apply(row[i] / s)));
-            u[i] = static_cast<std::uint8_t>(static_cast<int>(q) + 128);
-        }
+        const float zf = std::fmin(127.f, std::fmax(-127.f, round_nearest_even::apply(-127.f - lo / s)));
+        const auto z = static_cast<std::int32_t>(zf);
+        out.scales[static_cast<std::size_t>(r)] = s;
+        out.zero_points[static_cast<std::size_t>(r)] = z;
+        detail::encode_row<Arch>(row, k, s, z, out.data.data() + r * out.k4);
+    }
+}
+
+// Static: a calibrated scale s > 0 and zero point z in [-127, 127], the same for every row.
+template <class Arch = arch::native>
+void quantize_activations_static(const float* x, std::int64_t ldx, std::int64_t m, std::int64_t k, float scale, std::int32_t zero_point,
+                                 activations_u8& out) {
+    detail::check_activation_args("quantize_activations_static", x, ldx, m, k);
+    if (!(scale > 0.f) || !std::isfinite(scale)) lowbit::detail::fail("quantize_activations_static: scale ", scale, " is not finite and > 0");
+    if (zero_point < -127 || zero_point > 127) lowbit::detail::fail("quantize_activations_static: zero point ", zero_point, " is outside [-127, 127]");
+    detail::reset(out, m, k, zero_point != 0);
+    for (std::int64_t r = 0; r < m; ++r) {
+        const float* row = x + r * ldx;
+        detail::find_row_range("quantize_activations_static", row, r, k, Arch{});
+        out.scales[static_cast<std::size_t>(r)] = scale;
+        if (zero_point != 0) out.zero_points[static_cast<std::size_t>(r)] = zero_point;
+        detail::encode_row<Arch>(row, k, scale, zero_point, out.data.data() + r * out.k4);
     }
 }
 

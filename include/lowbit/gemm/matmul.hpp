@@ -1,25 +1,33 @@
 // lowbit/gemm/matmul.hpp - int8 x int8 products for linear layers: C[M x N] = A[M x K] * W^T.
 //
 //     auto w = lowbit::gemm::pack_s8(w_int8, k, n, k, w_scales);           // once, at load time
-//     lowbit::gemm::linear_w8a8(x, k, m, w, y, n);                          // y = x W^T, W8A8
+//     lowbit::thread_pool pool(2);                                          // once, by the engine
+//     lowbit::gemm::linear_w8a8(x, k, m, w, y, n, pool);                    // y = x W^T (f32)
+//     lowbit::gemm::linear_w8a8(x, k, m, w, y, n,                           // with an epilogue
+//                               gemm::epilogue{gemm::dequantize{}, gemm::bias{b}, gemm::gelu{}}, pool);
 //
 //     lowbit::gemm::activations_u8 a;                                       // or in two steps:
-//     lowbit::gemm::quantize_activations(x, k, m, k, a);
-//     lowbit::gemm::matmul_s32(a, w, acc, n);                               // exact int32
+//     lowbit::gemm::quantize_activations(x, k, m, k, a);                    //   (or _affine, _static)
+//     lowbit::gemm::matmul(a, w, epilogue, y, ldy, pool);                   //   any epilogue and output
+//     lowbit::gemm::matmul_s32(a, w, acc, n);                               //   the exact int32
 //
-// Results are those of gemm/reference.hpp bit for bit, for every tag and thread count. Work is
-// split over blocks of 32 output channels (2 panels), each block's weights staying in L1/L2 while
-// every row of A passes over them in tiles of up to 6 rows.
+// Integer results are those of gemm/reference.hpp bit for bit, and float results those of the
+// epilogue's scalar formulas, for every tag and thread count. Work is split over blocks of output
+// channels (tile_shape panels), each block's weights staying in L1/L2 while every row of A passes
+// over them in tiles; M = 1 (decoding) therefore splits over N too.
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include "lowbit/arch/native.hpp"
 #include "lowbit/core/error.hpp"
 #include "lowbit/core/parallel.hpp"
 #include "lowbit/gemm/activations_u8.hpp"
+#include "lowbit/gemm/epilogue.hpp"
+#include "lowbit/gemm/epilogue_run.hpp"
 #include "lowbit/gemm/kernel_s8.hpp"
 #include "lowbit/gemm/packed_s8.hpp"
 
@@ -27,79 +35,105 @@ namespace lowbit::gemm {
 
 namespace detail {
 
-inline constexpr int tile_rows = 6;
-inline constexpr int block_panels = 2;  // 6 x 2 tiles: 12 zmm accumulators, measured fastest of 3x4 .. 8x2
-
 template <int NP, class Arch>
-void run_rows(const std::uint8_t* u, std::int64_t ldu, int rows, const std::int8_t* w, std::int64_t k4, const std::int32_t* sums, std::int32_t* tile,
-              Arch arch) {
-    constexpr std::int64_t ld = block_panels * panel_cols;
+void run_rows(const tile_args& t, int rows, Arch arch) {
+    static_assert(tile_shape<Arch>::rows <= 6, "run_rows covers tiles of up to 6 rows");
     switch (rows) {
-        case 1: run_tile<1, NP>(u, ldu, w, k4, sums, tile, ld, arch); break;
-        case 2: run_tile<2, NP>(u, ldu, w, k4, sums, tile, ld, arch); break;
-        case 3: run_tile<3, NP>(u, ldu, w, k4, sums, tile, ld, arch); break;
-        case 4: run_tile<4, NP>(u, ldu, w, k4, sums, tile, ld, arch); break;
-        case 5: run_tile<5, NP>(u, ldu, w, k4, sums, tile, ld, arch); break;
-        default: run_tile<6, NP>(u, ldu, w, k4, sums, tile, ld, arch); break;
+        case 1: run_tile<1, NP>(t, arch); break;
+        case 2: run_tile<2, NP>(t, arch); break;
+        case 3: run_tile<3, NP>(t, arch); break;
+        case 4: run_tile<4, NP>(t, arch); break;
+        case 5: if constexpr (tile_shape<Arch>::rows >= 5) run_tile<5, NP>(t, arch); break;
+        default: if constexpr (tile_shape<Arch>::rows >= 6) run_tile<6, NP>(t, arch); break;
     }
 }
 
-// Calls out(row, col, tile_row, count) for each tile of int32 sums: `count` columns from `col`.
+// Calls out(row, col, sums, count) for each row of each tile: `count` int32 sums (writable
+// scratch) of columns from `col`, each sum_k (q - z) W with the row's activation zero point z.
 template <class Arch, class Out>
-void for_each_tile(const activations_u8& a, const packed_s8& w, int threads, Out&& out) {
+void for_each_tile(const activations_u8& a, const packed_s8& w, parallelism how, Out&& out) {
+    constexpr int rows_max = tile_shape<Arch>::rows, block_panels = tile_shape<Arch>::panels;
+    constexpr std::int64_t ld = block_panels * panel_cols;
     const std::int64_t blocks = (w.panels + block_panels - 1) / block_panels;
-    parallel_for(blocks, threads, [&](std::int64_t b0, std::int64_t b1) {
-        alignas(64) std::int32_t tile[tile_rows * block_panels * panel_cols];
+    parallel_for(blocks, how, [&](std::int64_t b0, std::int64_t b1) {
+        alignas(64) std::int32_t tile[static_cast<std::size_t>(rows_max * ld)];
         for (std::int64_t b = b0; b < b1; ++b) {
             const std::int64_t p0 = b * block_panels;
             const int np = static_cast<int>(std::min<std::int64_t>(block_panels, w.panels - p0));
             const std::int64_t c0 = p0 * panel_cols, cols = std::min<std::int64_t>(np * panel_cols, w.n - c0);
             const std::int8_t* panels = w.panel(p0);
             const std::int32_t* sums = w.col_sums.data() + c0;
-            for (std::int64_t r0 = 0; r0 < a.m; r0 += tile_rows) {
-                const int rows = static_cast<int>(std::min<std::int64_t>(tile_rows, a.m - r0));
-                const std::uint8_t* u = a.row(r0);
-                if (np == 1) run_rows<1>(u, a.k4, rows, panels, w.k4, sums, tile, Arch{});
-                else run_rows<block_panels>(u, a.k4, rows, panels, w.k4, sums, tile, Arch{});
-                for (int r = 0; r < rows; ++r) out(r0 + r, c0, tile + r * block_panels * panel_cols, cols);
+            // Row tile i also pulls panel i of the next full block into L2, so that DRAM streams
+            // while this block computes (decoding and small batches are bound by it).
+            const bool next_full = b + 1 < b1 && (b + 2) * block_panels <= w.panels;
+            // Full tiles, except that a short last tile shares its rows with the one before.
+            const std::int64_t tiles = (a.m + rows_max - 1) / rows_max, rest = a.m % rows_max;
+            const bool share = tiles >= 2 && rest != 0 && 2 * rest < rows_max;
+            std::int64_t r0 = 0;
+            for (std::int64_t i = 0; i < tiles; ++i) {
+                int rows = rows_max;
+                if (i == tiles - 1 && rest != 0) rows = static_cast<int>(share ? (rows_max + rest) / 2 : rest);
+                else if (i == tiles - 2 && share) rows = static_cast<int>(rows_max + rest - (rows_max + rest) / 2);
+                const int prefetch = !next_full || i >= block_panels ? 0 : tiles == 1 ? block_panels : 1;
+                const tile_args t{a.row(r0), a.k4, panels, w.k4, sums, tile, ld, prefetch > 0 ? w.panel(p0 + block_panels + i) : nullptr, prefetch};
+                if constexpr (block_panels == 1) run_rows<1>(t, rows, Arch{});
+                else if (np == 1) run_rows<1>(t, rows, Arch{});
+                else run_rows<block_panels>(t, rows, Arch{});
+                for (int r = 0; r < rows; ++r) {
+                    std::int32_t* row = tile + r * ld;
+                    if (!a.zero_points.empty()) {
+                        const std::int32_t z = a.zero_points[static_cast<std::size_t>(r0 + r)];
+                        for (std::int64_t c = 0; c < cols; ++c) row[c] -= z * sums[c];  // exact: |result| < 2^31 (packed_s8.hpp)
+                    }
+                    out(r0 + r, c0, row, cols);
+                }
+                r0 += rows;
             }
         }
     });
 }
 
-inline void check_operands(const char* op, const activations_u8& a, const packed_s8& w, const void* c, std::int64_t ldc, int threads) {
+inline void check_operands(const char* op, const activations_u8& a, const packed_s8& w, const void* c, std::int64_t ldc) {
     if (w.n < 1 || w.data.empty()) lowbit::detail::fail(op, ": the weights are not packed");
+    if (a.m < 1 || a.data.empty()) lowbit::detail::fail(op, ": the activations are not quantized");
     if (a.k != w.k) lowbit::detail::fail(op, ": the activations have k = ", a.k, ", the weights k = ", w.k);
     if (c == nullptr) lowbit::detail::fail(op, ": the output is null");
     if (ldc < w.n) lowbit::detail::fail(op, ": output row stride ", ldc, " is less than n = ", w.n);
-    if (threads < 1) lowbit::detail::fail(op, ": threads = ", threads, " must be at least 1");
 }
 
 }  // namespace detail
 
-// acc[m][n] (rows ldc apart) = sum_k a[m][k] * W[n][k], exactly.
-template <class Arch = arch::native>
-void matmul_s32(const activations_u8& a, const packed_s8& w, std::int32_t* acc, std::int64_t ldc, int threads = 1) {
-    detail::check_operands("matmul_s32", a, w, acc, ldc, threads);
-    detail::for_each_tile<Arch>(a, w, threads, [&](std::int64_t r, std::int64_t c0, const std::int32_t* t, std::int64_t cols) {
-        std::memcpy(acc + r * ldc + c0, t, static_cast<std::size_t>(cols) * sizeof(std::int32_t));
+// y[m][n] (rows ldy apart) = the epilogue of sum_k (qa[m][k] - za[m]) W[n][k].
+template <class Arch = arch::native, class Out, class... Stages>
+void matmul(const activations_u8& a, const packed_s8& w, const epilogue<Stages...>& ep, Out* y, std::int64_t ldy, parallelism how = 1) {
+    detail::check_operands("matmul", a, w, y, ldy);
+    ep.check(w.n, w.scales.empty() ? nullptr : w.scales.data());
+    detail::for_each_tile<Arch>(a, w, how, [&](std::int64_t r, std::int64_t c0, std::int32_t* t, std::int64_t cols) {
+        const tile_position at{r, c0, a.scales[static_cast<std::size_t>(r)], w.scales.empty() ? nullptr : w.scales.data()};
+        detail::run_epilogue<Arch>(ep, at, t, cols, y + r * ldy + c0);
     });
 }
 
-// y[m][n] (rows ldy apart) = float(acc[m][n]) * (s_a[m] * s_w[n]): the W8A8 linear layer with
-// activations quantized per row on the fly and per-channel weight scales from the packing.
+// acc[m][n] (rows ldc apart) = sum_k (qa[m][k] - za[m]) W[n][k], exactly.
 template <class Arch = arch::native>
-void linear_w8a8(const float* x, std::int64_t ldx, std::int64_t m, const packed_s8& w, float* y, std::int64_t ldy, int threads = 1) {
-    if (w.scales.empty()) lowbit::detail::fail("linear_w8a8: the packed weights have no scales");
+void matmul_s32(const activations_u8& a, const packed_s8& w, std::int32_t* acc, std::int64_t ldc, parallelism how = 1) {
+    matmul<Arch>(a, w, epilogue<>{}, acc, ldc, how);
+}
+
+// The W8A8 linear layer: activations quantized per row on the fly (symmetric), then the epilogue.
+template <class Arch = arch::native, class Out, class... Stages>
+void linear_w8a8(const float* x, std::int64_t ldx, std::int64_t m, const packed_s8& w, Out* y, std::int64_t ldy, const epilogue<Stages...>& ep,
+                 parallelism how = 1) {
+    if (w.n < 1 || w.data.empty()) lowbit::detail::fail("linear_w8a8: the weights are not packed");
     activations_u8 a;
     quantize_activations<Arch>(x, ldx, m, w.k, a);
-    detail::check_operands("linear_w8a8", a, w, y, ldy, threads);
-    detail::for_each_tile<Arch>(a, w, threads, [&](std::int64_t r, std::int64_t c0, const std::int32_t* t, std::int64_t cols) {
-        const float sa = a.scales[static_cast<std::size_t>(r)];
-        const float* sw = w.scales.data() + c0;
-        float* out = y + r * ldy + c0;
-        for (std::int64_t c = 0; c < cols; ++c) out[c] = static_cast<float>(t[c]) * (sa * sw[c]);
-    });
+    matmul<Arch>(a, w, ep, y, ldy, how);
+}
+
+// y[m][n] = float(acc[m][n]) * (s_a[m] * s_w[n]): the plain dequantizing W8A8 layer.
+template <class Arch = arch::native>
+void linear_w8a8(const float* x, std::int64_t ldx, std::int64_t m, const packed_s8& w, float* y, std::int64_t ldy, parallelism how = 1) {
+    linear_w8a8<Arch>(x, ldx, m, w, y, ldy, epilogue<dequantize>{}, how);
 }
 
 }  // namespace lowbit::gemm

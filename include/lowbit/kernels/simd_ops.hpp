@@ -57,6 +57,8 @@ template <class XA, class Op>
 f32<XA> reduce_each(const f32<XA>* v, Op op);
 template <class XA>
 float reduce_max(const f32<XA>& v);
+template <class XA>
+float reduce_min(const f32<XA>& v);
 template <bool Signed, class XA>
 void store_codes4(const i32<XA>& a, const i32<XA>& b, const i32<XA>& c, const i32<XA>& d, std::uint8_t* dst);
 

@@ -75,25 +75,23 @@ inline void check_importance(const float* importance, std::int64_t cols) {
     }
 }
 
-// Everything quantize_rows checks, the input's values included (rows split over `threads`).
+// Everything quantize_rows checks, the input's values included (rows split as `threads` says).
 template <class Type, class Arch>
 inline void check_quantize_args(const float* src, std::int64_t rows, std::int64_t cols, const void* dst, std::size_t dst_bytes,
-                                const float* importance, int threads) {
+                                const float* importance, parallelism threads) {
     check_shape<Type>("quantize", rows, cols);
     check_not_null<Type>("quantize", "the input", src, rows * cols);
     check_buffer<Type>("quantize", "the output", dst, dst_bytes, required_bytes<Type>(rows, cols), "bytes");
-    if (threads < 1) lowbit::detail::fail("gguf ", Type::name, " quantize: threads = ", threads, " must be at least 1");
     check_importance<Type>(importance, cols);
     parallel_for(rows, threads, [&](std::int64_t begin, std::int64_t end) { check_finite_input<Type, Arch>(src, begin, end, cols); });
 }
 
 template <class Type>
 inline void check_dequantize_args(const void* src, std::size_t src_bytes, std::int64_t rows, std::int64_t cols, const float* dst,
-                                  std::size_t dst_count, int threads) {
+                                  std::size_t dst_count) {
     check_shape<Type>("dequantize", rows, cols);
     check_buffer<Type>("dequantize", "the input", src, src_bytes, required_bytes<Type>(rows, cols), "bytes");
     check_buffer<Type>("dequantize", "the output", dst, dst_count, static_cast<std::size_t>(rows * cols), "floats");
-    if (threads < 1) lowbit::detail::fail("gguf ", Type::name, " dequantize: threads = ", threads, " must be at least 1");
 }
 
 }  // namespace lowbit::gguf::detail

@@ -34,7 +34,7 @@ template <class Type>
 void dequantize_rows(const void* src, std::size_t src_bytes, std::int64_t rows, std::int64_t cols, float* dst,
                      std::size_t dst_count) {
     using namespace lowbit::gguf::detail;
-    check_dequantize_args<Type>(src, src_bytes, rows, cols, dst, dst_count, 1);
+    check_dequantize_args<Type>(src, src_bytes, rows, cols, dst, dst_count);
     const auto* in = static_cast<const std::byte*>(src);
     for (std::int64_t r = 0; r < rows; ++r)
         dequantize_row(Type{}, in + static_cast<std::size_t>(r) * Type::row_bytes(cols), cols, dst + r * cols);

@@ -28,7 +28,7 @@ namespace lowbit::gguf {
 
 template <class Type, class Arch = arch::native>
 void quantize_rows(const float* src, std::int64_t rows, std::int64_t cols, void* dst, std::size_t dst_bytes,
-                   const float* importance = nullptr, int threads = 1) {
+                   const float* importance = nullptr, parallelism threads = 1) {
     using namespace detail;
     check_quantize_args<Type, Arch>(src, rows, cols, dst, dst_bytes, importance, threads);
     auto* out = static_cast<std::byte*>(dst);
@@ -41,9 +41,9 @@ void quantize_rows(const float* src, std::int64_t rows, std::int64_t cols, void*
 
 template <class Type, class Arch = arch::native>
 void dequantize_rows(const void* src, std::size_t src_bytes, std::int64_t rows, std::int64_t cols, float* dst,
-                     std::size_t dst_count, int threads = 1) {
+                     std::size_t dst_count, parallelism threads = 1) {
     using namespace detail;
-    check_dequantize_args<Type>(src, src_bytes, rows, cols, dst, dst_count, threads);
+    check_dequantize_args<Type>(src, src_bytes, rows, cols, dst, dst_count);
     const auto* in = static_cast<const std::byte*>(src);
     const std::size_t row_bytes = Type::row_bytes(cols);
     parallel_for(rows, threads, [&](std::int64_t begin, std::int64_t end) {

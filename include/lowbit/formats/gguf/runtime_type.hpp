@@ -42,14 +42,14 @@ inline bool has_importance(tensor_type type) {
 
 template <class Arch = arch::native>
 void quantize_rows(tensor_type type, const float* src, std::int64_t rows, std::int64_t cols, void* dst, std::size_t dst_bytes,
-                   const float* importance = nullptr, int threads = 1) {
+                   const float* importance = nullptr, parallelism threads = 1) {
     if (!visit_block_type(type, [&](auto t) { quantize_rows<decltype(t), Arch>(src, rows, cols, dst, dst_bytes, importance, threads); }))
         lowbit::detail::fail("gguf quantize: lowbit has no quantizer for type ", name_of(type));
 }
 
 template <class Arch = arch::native>
 void dequantize_rows(tensor_type type, const void* src, std::size_t src_bytes, std::int64_t rows, std::int64_t cols, float* dst,
-                     std::size_t dst_count, int threads = 1) {
+                     std::size_t dst_count, parallelism threads = 1) {
     if (!visit_block_type(type, [&](auto t) { dequantize_rows<decltype(t), Arch>(src, src_bytes, rows, cols, dst, dst_count, threads); }))
         lowbit::detail::fail("gguf dequantize: lowbit has no dequantizer for type ", name_of(type));
 }

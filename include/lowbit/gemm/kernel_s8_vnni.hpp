@@ -1,0 +1,99 @@
+// lowbit/gemm/kernel_s8_vnni.hpp - the int8 tiles with VPDPBUSD (u8 x s8, four products summed
+// into each int32 lane, no saturation): AVX-512 VNNI on zmm and AVX-VNNI on ymm.
+//
+// Per group of 4 k: one 64-byte weight load per panel (a zmm, or two ymm halves), one 4-byte
+// activation broadcast per row, a VPDPBUSD per accumulator. The activations are u = q + 128, so
+// the sums are corrected by 128 times the column sums at the end.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "lowbit/arch/tags.hpp"
+#include "lowbit/core/config.hpp"
+#include "lowbit/gemm/packed_s8.hpp"
+#include "lowbit/gemm/tile_args.hpp"
+#if (defined(__AVX512VNNI__) && defined(__AVX512BW__)) || defined(__AVXVNNI__)
+#include <immintrin.h>
+#endif
+
+namespace lowbit::gemm::detail {
+
+#if defined(__AVX512VNNI__) && defined(__AVX512BW__)
+// Up to 6 x 2: twelve accumulators as named variables, the ones the tile does not use removed at
+// compile time (g++ 12 keeps arrays of vector registers in memory across the loop: 1.5-3x slower).
+template <int MR, int NP>
+LOWBIT_ALWAYS_INLINE void run_tile(const tile_args& t, arch::avx512_vnni) {
+    static_assert(MR >= 1 && MR <= 6 && NP >= 1 && NP <= 2, "the AVX-512 VNNI tile is at most 6 x 2");
+    const std::uint8_t* const u = t.u;
+    const std::int64_t ldu = t.ldu;
+    const std::int8_t* const w = t.w;
+    const std::int64_t k4 = t.k4;
+    const std::int8_t* const prefetch = t.prefetch;
+    __m512i c00 = _mm512_setzero_si512(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+    __m512i c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+    const std::int8_t* w1 = w + k4 * panel_cols;
+    for (std::int64_t g = 0; g < k4 / 4; ++g) {
+        const __m512i b0 = _mm512_load_si512(w + g * 64);
+        __m512i b1 = b0;
+        if constexpr (NP > 1) b1 = _mm512_load_si512(w1 + g * 64);
+        if (t.prefetch_panels > 0) _mm_prefetch(reinterpret_cast<const char*>(prefetch + g * 64), _MM_HINT_T1);
+        if (NP > 1 && t.prefetch_panels > 1) _mm_prefetch(reinterpret_cast<const char*>(prefetch + k4 * panel_cols + g * 64), _MM_HINT_T1);
+        const auto row = [&](int r, __m512i& c0, __m512i& c1) {
+            std::int32_t four;
+            __builtin_memcpy(&four, u + r * ldu + 4 * g, 4);
+            const __m512i a = _mm512_set1_epi32(four);
+            c0 = _mm512_dpbusd_epi32(c0, a, b0);
+            if constexpr (NP > 1) c1 = _mm512_dpbusd_epi32(c1, a, b1);
+        };
+        row(0, c00, c01);
+        if constexpr (MR > 1) row(1, c10, c11);
+        if constexpr (MR > 2) row(2, c20, c21);
+        if constexpr (MR > 3) row(3, c30, c31);
+        if constexpr (MR > 4) row(4, c40, c41);
+        if constexpr (MR > 5) row(5, c50, c51);
+    }
+    const __m512i out[6][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
+    for (int j = 0; j < NP; ++j) {
+        const __m512i shift = _mm512_slli_epi32(_mm512_loadu_si512(t.col_sums + j * panel_cols), 7);
+        for (int r = 0; r < MR; ++r) _mm512_storeu_si512(t.acc + r * t.ldc + j * panel_cols, _mm512_sub_epi32(out[r][j], shift));
+    }
+}
+#endif
+
+#if defined(__AVXVNNI__)
+// VEX-encoded VPDPBUSD (the AVX-VNNI instruction, not the EVEX one of AVX512-VL) on 16 ymm.
+template <int MR, int NP>
+LOWBIT_ALWAYS_INLINE void run_tile(const tile_args& t, arch::avx_vnni) {
+    const std::uint8_t* const u = t.u;
+    const std::int64_t ldu = t.ldu;
+    const std::int8_t* const w = t.w;
+    const std::int64_t k4 = t.k4;
+    const std::int32_t* const col_sums = t.col_sums;
+    std::int32_t* const acc = t.acc;
+    const std::int64_t ldc = t.ldc;
+    constexpr auto mr = static_cast<std::size_t>(MR), halves = static_cast<std::size_t>(2 * NP);
+    __m256i sum[mr][halves];
+    for (std::size_t r = 0; r < mr; ++r)
+        for (std::size_t h = 0; h < halves; ++h) sum[r][h] = _mm256_setzero_si256();
+    const std::int64_t panel_bytes = k4 * panel_cols;
+    for (std::int64_t g = 0; g < k4 / 4; ++g) {
+        __m256i wh[halves];
+        for (std::size_t h = 0; h < halves; ++h)
+            wh[h] = _mm256_load_si256(reinterpret_cast<const __m256i*>(w + static_cast<std::int64_t>(h / 2) * panel_bytes + g * 64 + static_cast<std::int64_t>(h % 2) * 32));
+        for (std::size_t r = 0; r < mr; ++r) {
+            std::int32_t four;
+            __builtin_memcpy(&four, u + static_cast<std::int64_t>(r) * ldu + 4 * g, 4);
+            const __m256i a = _mm256_set1_epi32(four);
+            for (std::size_t h = 0; h < halves; ++h) sum[r][h] = _mm256_dpbusd_avx_epi32(sum[r][h], a, wh[h]);
+        }
+    }
+    for (std::size_t h = 0; h < halves; ++h) {
+        const __m256i shift = _mm256_slli_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(col_sums + 8 * h)), 7);
+        for (std::size_t r = 0; r < mr; ++r)
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(acc + static_cast<std::int64_t>(r) * ldc + static_cast<std::int64_t>(8 * h)), _mm256_sub_epi32(sum[r][h], shift));
+    }
+}
+#endif
+
+}  // namespace lowbit::gemm::detail
