@@ -2,6 +2,7 @@
 //
 //   gemm/w8a8_s32/<arch>/<M>x<K>x<N>/<hot|cold>[/threads:2]   int8 x int8 -> int32 (activations quantized)
 //   gemm/w8a8_f32/<arch>/<M>x<K>x<N>/hot                       float in, per-row quantization, float out
+//   gemm/w4a8_g32/<arch>/<M>x<K>x<N>/<hot|cold>[/threads:2]    4-bit weights, groups of 32, f16 scales, f32 out
 //   onednn/u8s8s32/<M>x<K>x<N>/<hot|cold>[/threads:2]          oneDNN's int8 matmul (when CMake finds it)
 //   onednn/u8s8f32/<M>x<K>x<N>/hot                             ... with per-channel f32 output scales
 //   eigen/f32/<M>x<K>x<N>                                      Eigen's float GEMM of the same shape
@@ -21,6 +22,7 @@
 #include <xsimd/xsimd.hpp>
 
 #include "lowbit/gemm/matmul.hpp"
+#include "lowbit/gemm/matmul_w4a8.hpp"
 #include "read_probe.hpp"
 #if defined(LOWBIT_BENCH_ONEDNN)
 #include "onednn_matmul.hpp"
@@ -64,8 +66,25 @@ const std::vector<gemm::packed_s8>& weights(std::int64_t k, std::int64_t n, std:
     return cache;
 }
 
-std::size_t copies_for(bool cold, std::int64_t k, std::int64_t n) {
-    return cold ? static_cast<std::size_t>((std::int64_t{512} << 20) / (k * n) + 2) : 1;
+std::size_t copies_for(bool cold, std::int64_t k, std::int64_t n, std::size_t bytes_per_copy = 0) {
+    const auto bytes = static_cast<std::int64_t>(bytes_per_copy != 0 ? bytes_per_copy : static_cast<std::size_t>(k * n));
+    return cold ? static_cast<std::size_t>((std::int64_t{512} << 20) / bytes + 2) : 1;
+}
+
+// Symmetric 4-bit weights in groups of 32 with f16 scales, `copies` packed copies.
+const std::vector<gemm::packed_s4<lowbit::fp16>>& w4_weights(std::int64_t k, std::int64_t n, bool cold) {
+    static std::vector<gemm::packed_s4<lowbit::fp16>> cache;
+    if (cache.empty() || cache[0].k != k || cache[0].n != n) {
+        cache.clear();
+        std::mt19937 gen(1);
+        std::vector<std::uint8_t> codes(static_cast<std::size_t>(n * k));
+        for (auto& c : codes) c = static_cast<std::uint8_t>(gen() % 16);
+        std::vector<lowbit::fp16> scales(static_cast<std::size_t>(n * (k / 32)), lowbit::fp16::from_float(0.01f));
+        cache.push_back(gemm::pack_s4(codes.data(), k, n, k, 32, scales.data()));
+    }
+    const std::size_t copies = copies_for(cold, k, n, cache[0].bytes());
+    while (cache.size() < copies) cache.push_back(cache[0]);
+    return cache;
 }
 
 void set_counters(benchmark::State& state, const shape& s, std::size_t weight_bytes) {
@@ -88,6 +107,24 @@ void bm_s32(benchmark::State& state, shape s, bool cold, int threads) {
         gemm::matmul_s32<Arch>(a, w[i], c.data(), s.n, pool);
         i = (i + 1) % count;
         benchmark::DoNotOptimize(c.data());
+    }
+    set_counters(state, s, w[0].bytes());
+}
+
+template <class Arch>
+void bm_w4a8(benchmark::State& state, shape s, bool cold, int threads) {
+    const auto& w = w4_weights(s.k, s.n, cold);
+    const auto x = activations(s.m, s.k);
+    gemm::activations_u8 a;
+    gemm::quantize_activations(x.data(), s.k, s.m, s.k, a);
+    std::vector<float> y(static_cast<std::size_t>(s.m * s.n));
+    lowbit::thread_pool pool(threads);
+    const std::size_t count = copies_for(cold, s.k, s.n, w[0].bytes());
+    std::size_t i = 0;
+    for (auto _ : state) {
+        gemm::matmul_w4a8<Arch>(a, w[i], gemm::epilogue<>{}, y.data(), s.n, pool);
+        i = (i + 1) % count;
+        benchmark::DoNotOptimize(y.data());
     }
     set_counters(state, s, w[0].bytes());
 }
@@ -193,6 +230,13 @@ void register_s32(const shape& s, bool cold, int threads) {
     benchmark::RegisterBenchmark(name.c_str(), bm_s32<Arch>, s, cold, threads)->Unit(benchmark::kMicrosecond)->UseRealTime();
 }
 
+template <class Arch>
+void register_w4a8(const shape& s, bool cold, int threads) {
+    const std::string name = std::string("gemm/w4a8_g32/") + Arch::name + "/" + s.name() + (cold ? "/cold" : "/hot") +
+                             (threads > 1 ? "/threads:" + std::to_string(threads) : "");
+    benchmark::RegisterBenchmark(name.c_str(), bm_w4a8<Arch>, s, cold, threads)->Unit(benchmark::kMicrosecond)->UseRealTime();
+}
+
 void register_onednn(const shape& s, bool cold, bool f32_out, int threads) {
 #if defined(LOWBIT_BENCH_ONEDNN)
     const std::string name = std::string("onednn/") + (f32_out ? "u8s8f32/" : "u8s8s32/") + s.name() + (cold ? "/cold" : "/hot") +
@@ -208,14 +252,17 @@ template <class... Tags>
 void register_other_tags() {
     for (const shape s : {shape{1, 4096, 4096}, shape{512, 4096, 4096}})
         for (bool cold : {false, true})
-            if (s.m == 1 || !cold) (register_s32<Tags>(s, cold, 1), ...);
+            if (s.m == 1 || !cold) {
+                (register_s32<Tags>(s, cold, 1), ...);
+                (register_w4a8<Tags>(s, cold, 1), ...);
+            }
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
     using native = lowbit::arch::native;
-    for (std::int64_t m : {1, 4, 6, 8, 12, 64, 512})
+    for (std::int64_t m : {1, 8, 64, 512})
         for (auto [k, n] : {std::pair<std::int64_t, std::int64_t>{4096, 4096}, {4096, 11008}, {11008, 4096}}) {
             const shape s{m, k, n};
             for (bool cold : {false, true}) {
@@ -226,6 +273,8 @@ int main(int argc, char** argv) {
                 register_s32<native>(s, m == 1, 2);
                 register_onednn(s, m == 1, false, 2);
             }
+            for (bool cold : {false, true}) register_w4a8<native>(s, cold, 1);
+            if (m == 1 || m >= 64) register_w4a8<native>(s, m == 1, 2);
             benchmark::RegisterBenchmark(("gemm/w8a8_f32/" + std::string(native::name) + "/" + s.name() + "/hot").c_str(), bm_f32, s)
                 ->Unit(benchmark::kMicrosecond)
                 ->UseRealTime();

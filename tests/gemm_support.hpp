@@ -8,6 +8,7 @@
 #include "lowbit/arch/tags.hpp"
 #include "lowbit/gemm/activations_u8.hpp"
 #include "lowbit/gemm/reference.hpp"
+#include "same_bits.hpp"
 
 namespace lowbit_test {
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "lowbit/lowbit.hpp"
+#include "same_bits.hpp"
 
 namespace lowbit_test {
 
@@ -48,7 +49,5 @@ inline strided_matrix weights(index_t rows, index_t cols, std::uint32_t seed, in
         }
     return m;
 }
-
-inline bool same_bits(float a, float b) { return std::memcmp(&a, &b, sizeof a) == 0; }
 
 }  // namespace lowbit_test

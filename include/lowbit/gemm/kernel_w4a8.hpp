@@ -1,0 +1,269 @@
+// lowbit/gemm/kernel_w4a8.hpp - the W4A8 micro-kernels: 4-bit grouped weights (packed_s4.hpp) times
+// int8 activations (activations_u8.hpp, symmetric), the float result of gemm/reference.hpp.
+//
+// The codes are the unsigned operand and the signed activation codes q = u - 128 the signed one, so
+// VPDPBUSD (or VPMADDUBSW + VPMADDWD without VNNI: pairs reach 2 x 15 x 127, far from saturating)
+// sums q c exactly with no correction. The zero point enters once per group, in int32:
+// sum q (c - z) = sum q c - z A with A = sum q over the group (precomputed per row). Then
+// acc = fma(float(P), s, acc) and y = acc * sa, the reference's operations in its order.
+// Low and high nibbles accumulate separately (two dependency chains per vector).
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+
+#include "lowbit/arch/tags.hpp"
+#include "lowbit/core/config.hpp"
+#include "lowbit/core/half.hpp"
+#include "lowbit/gemm/packed_s4.hpp"
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
+
+namespace lowbit::gemm::detail {
+
+template <class Scale>
+struct w4_tile_args {
+    const std::uint8_t* u;             // activation rows (u = q + 128), ldu bytes apart
+    std::int64_t ldu;
+    const std::int32_t* group_sums;    // A[r][g], rows ldg apart
+    std::int64_t ldg;
+    const float* row_scales;           // sa[r]
+    const packed_s4<Scale>* w;
+    std::int64_t panel;                // the tile's first panel
+    float* out;                        // rows ldo apart
+    std::int64_t ldo;
+    std::int64_t prefetch_panel;       // a panel to pull into L2 at the pace of this tile, or -1
+};
+
+inline float scale_value(const std::uint8_t* p, float) {
+    float s;
+    std::memcpy(&s, p, sizeof s);
+    return s;
+}
+inline float scale_value(const std::uint8_t* p, fp16) {
+    fp16 s;
+    std::memcpy(&s, p, sizeof s);
+    return s.to_float();
+}
+
+// The layout-aware reference every tag falls back to.
+template <int MR, int NP, class Scale>
+LOWBIT_NO_AUTOVECTORIZE void run_w4_tile(const w4_tile_args<Scale>& t, arch::scalar) {
+    const packed_s4<Scale>& w = *t.w;
+    const std::int64_t group = w.group;
+    for (int r = 0; r < MR; ++r)
+        for (int c = 0; c < NP * panel_cols; ++c) {
+            const std::int64_t j = c % panel_cols;
+            float acc = 0.f;
+            for (std::int64_t g = 0; g < w.groups; ++g) {
+                const std::uint8_t* rec = w.record(t.panel + c / panel_cols, g);
+                const std::int32_t z = w.affine ? rec[8 * group + panel_cols * static_cast<std::int64_t>(sizeof(Scale)) + j] : 8;
+                std::int32_t p = 0;
+                for (std::int64_t kk = 0; kk < group; ++kk) {
+                    const int code = (rec[(kk / 8) * 64 + 4 * j + kk % 4] >> ((kk % 8) < 4 ? 0 : 4)) & 15;
+                    p += (static_cast<std::int32_t>(t.u[r * t.ldu + g * group + kk]) - 128) * (code - z);
+                }
+                acc = std::fma(static_cast<float>(p), scale_value(rec + 8 * group + j * static_cast<std::int64_t>(sizeof(Scale)), Scale{}), acc);
+            }
+            t.out[r * t.ldo + c] = acc * t.row_scales[r];
+        }
+}
+
+#if defined(__AVX2__)
+// The signed codes of four activation bytes (u XOR 0x80 bytewise).
+inline std::int32_t signed_codes4(const std::uint8_t* u) {
+    std::uint32_t four;
+    std::memcpy(&four, u, 4);
+    return static_cast<std::int32_t>(four ^ 0x80808080u);
+}
+
+// One row's accumulators: low and high nibble sums of the group for up to two vectors, and the
+// float sums over groups. Named members, not arrays: g++ 12 copies arrays of vector registers
+// around every VPDPBUSD (and keeps them in memory at -O2).
+template <class Ops>
+struct w4_row {
+    typename Ops::vi l0, l1, h0, h1;
+    typename Ops::vf a0, a1;
+};
+
+// The vector tile over an instruction-set Ops (below): 16 / Ops::lanes vectors per panel, at most
+// two vectors per row (NP x 16 / lanes <= 2) and three rows.
+template <int MR, int NP, class Ops, class Scale>
+LOWBIT_ALWAYS_INLINE void w4_tile(const w4_tile_args<Scale>& t) {
+    using vi = typename Ops::vi;
+    using vf = typename Ops::vf;
+    constexpr int per_panel = panel_cols / Ops::lanes, nv = NP * per_panel;
+    static_assert(MR >= 1 && MR <= 3 && nv >= 1 && nv <= 2, "the W4A8 tile is at most 3 rows x 2 vectors");
+    const packed_s4<Scale>& w = *t.w;
+    const std::int64_t group = w.group, scale_bytes = panel_cols * static_cast<std::int64_t>(sizeof(Scale));
+    const std::int64_t panel_bytes = w.groups * w.record_bytes;
+    // The byte offset of vector v in a chunk or among a record's per-channel values.
+    const auto offset = [&](int v, std::int64_t per_channel) { return (v / per_panel) * panel_bytes + (v % per_panel) * Ops::lanes * per_channel; };
+    const std::uint8_t* prefetch = t.prefetch_panel >= 0 ? w.record(t.prefetch_panel, 0) : nullptr;
+    w4_row<Ops> s0{}, s1{}, s2{};
+    const auto each_row = [&](auto&& f) {
+        f(s0, 0);
+        if constexpr (MR > 1) f(s1, 1);
+        if constexpr (MR > 2) f(s2, 2);
+    };
+    each_row([&](w4_row<Ops>& s, int) { s.a0 = s.a1 = Ops::zero_f(); });
+    for (std::int64_t g = 0; g < w.groups; ++g) {
+        const std::uint8_t* rec = w.record(t.panel, g);
+        const std::uint8_t* prefetch_group = prefetch != nullptr ? prefetch + g * w.record_bytes : nullptr;
+        each_row([&](w4_row<Ops>& s, int) { s.l0 = s.l1 = s.h0 = s.h1 = Ops::zero_i(); });
+        for (std::int64_t i = 0; i < group / 8; ++i) {
+            const vi b0 = Ops::load(rec + i * 64 + offset(0, 4));
+            const vi cl0 = Ops::low_nibbles(b0), ch0 = Ops::high_nibbles(b0);
+            vi cl1 = cl0, ch1 = ch0;
+            if constexpr (nv > 1) {
+                const vi b1 = Ops::load(rec + i * 64 + offset(1, 4));
+                cl1 = Ops::low_nibbles(b1);
+                ch1 = Ops::high_nibbles(b1);
+            }
+            if (prefetch != nullptr)
+                for (int j = 0; j < NP; ++j) _mm_prefetch(reinterpret_cast<const char*>(prefetch_group + j * panel_bytes + i * 64), _MM_HINT_T1);
+            each_row([&](w4_row<Ops>& s, int r) {
+                const std::uint8_t* ur = t.u + r * t.ldu + g * group + 8 * i;
+                const vi ql = Ops::broadcast(signed_codes4(ur)), qh = Ops::broadcast(signed_codes4(ur + 4));
+                s.l0 = Ops::dot(s.l0, cl0, ql);
+                s.h0 = Ops::dot(s.h0, ch0, qh);
+                if constexpr (nv > 1) {
+                    s.l1 = Ops::dot(s.l1, cl1, ql);
+                    s.h1 = Ops::dot(s.h1, ch1, qh);
+                }
+            });
+        }
+        if (prefetch != nullptr)
+            for (int j = 0; j < NP; ++j) _mm_prefetch(reinterpret_cast<const char*>(prefetch_group + j * panel_bytes + 8 * group), _MM_HINT_T1);
+        const std::uint8_t* tail = rec + 8 * group;
+        const vf scale0 = Ops::load_scales(tail + offset(0, sizeof(Scale)), Scale{});
+        const vf scale1 = nv > 1 ? Ops::load_scales(tail + offset(1, sizeof(Scale)), Scale{}) : scale0;
+        vi z0 = Ops::zero_i(), z1 = z0;
+        if (w.affine) {
+            z0 = Ops::load_zero_points(tail + scale_bytes + offset(0, 1));
+            if constexpr (nv > 1) z1 = Ops::load_zero_points(tail + scale_bytes + offset(1, 1));
+        }
+        each_row([&](w4_row<Ops>& s, int r) {
+            const vi a = Ops::broadcast(t.group_sums[r * t.ldg + g]);
+            const auto fold = [&](vi lo, vi hi, vi z, vf scale, vf sum) {
+                const vi p = Ops::sub(Ops::add(lo, hi), w.affine ? Ops::mullo(z, a) : Ops::times8(a));
+                return Ops::fma(Ops::to_float(p), scale, sum);
+            };
+            s.a0 = fold(s.l0, s.h0, z0, scale0, s.a0);
+            if constexpr (nv > 1) s.a1 = fold(s.l1, s.h1, z1, scale1, s.a1);
+        });
+    }
+    each_row([&](w4_row<Ops>& s, int r) {
+        const vf sa = Ops::set_f(t.row_scales[r]);
+        Ops::store(t.out + r * t.ldo, Ops::mul(s.a0, sa));
+        if constexpr (nv > 1) Ops::store(t.out + r * t.ldo + Ops::lanes, Ops::mul(s.a1, sa));
+    });
+}
+
+#endif
+
+#if defined(__AVX512F__) && defined(__AVX512BW__)
+template <bool Vnni>
+struct zmm_ops {
+    using vi = __m512i;
+    using vf = __m512;
+    static constexpr int lanes = 16;
+    static vi zero_i() { return _mm512_setzero_si512(); }
+    static vf zero_f() { return _mm512_setzero_ps(); }
+    static vi load(const std::uint8_t* p) { return _mm512_loadu_si512(p); }
+    static vi low_nibbles(vi v) { return _mm512_and_si512(v, _mm512_set1_epi8(15)); }
+    static vi high_nibbles(vi v) { return _mm512_and_si512(_mm512_srli_epi16(v, 4), _mm512_set1_epi8(15)); }
+    static vi broadcast(std::int32_t x) { return _mm512_set1_epi32(x); }
+    static vi dot(vi acc, vi codes, vi q) {
+#if defined(__AVX512VNNI__)
+        if constexpr (Vnni) return _mm512_dpbusd_epi32(acc, codes, q);
+#endif
+        return _mm512_add_epi32(acc, _mm512_madd_epi16(_mm512_maddubs_epi16(codes, q), _mm512_set1_epi16(1)));
+    }
+    static vi add(vi a, vi b) { return _mm512_add_epi32(a, b); }
+    static vi sub(vi a, vi b) { return _mm512_sub_epi32(a, b); }
+    static vi mullo(vi a, vi b) { return _mm512_mullo_epi32(a, b); }
+    static vi times8(vi a) { return _mm512_slli_epi32(a, 3); }
+    static vf load_scales(const std::uint8_t* p, float) { return _mm512_loadu_ps(p); }
+    static vf load_scales(const std::uint8_t* p, fp16) { return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))); }
+    static vi load_zero_points(const std::uint8_t* p) { return _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
+    static vf to_float(vi v) { return _mm512_cvtepi32_ps(v); }
+    static vf fma(vf a, vf b, vf c) { return _mm512_fmadd_ps(a, b, c); }
+    static vf mul(vf a, vf b) { return _mm512_mul_ps(a, b); }
+    static vf set_f(float x) { return _mm512_set1_ps(x); }
+    static void store(float* p, vf v) { _mm512_storeu_ps(p, v); }
+};
+
+template <int MR, int NP, class Scale>
+LOWBIT_ALWAYS_INLINE void run_w4_tile(const w4_tile_args<Scale>& t, arch::avx512bw) {
+    w4_tile<MR, NP, zmm_ops<false>>(t);
+}
+#if defined(__AVX512VNNI__)
+template <int MR, int NP, class Scale>
+LOWBIT_ALWAYS_INLINE void run_w4_tile(const w4_tile_args<Scale>& t, arch::avx512_vnni) {
+    w4_tile<MR, NP, zmm_ops<true>>(t);
+}
+#endif
+#endif
+
+#if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
+template <bool Vnni>
+struct ymm_ops {
+    using vi = __m256i;
+    using vf = __m256;
+    static constexpr int lanes = 8;
+    static vi zero_i() { return _mm256_setzero_si256(); }
+    static vf zero_f() { return _mm256_setzero_ps(); }
+    static vi load(const std::uint8_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
+    static vi low_nibbles(vi v) { return _mm256_and_si256(v, _mm256_set1_epi8(15)); }
+    static vi high_nibbles(vi v) { return _mm256_and_si256(_mm256_srli_epi16(v, 4), _mm256_set1_epi8(15)); }
+    static vi broadcast(std::int32_t x) { return _mm256_set1_epi32(x); }
+    static vi dot(vi acc, vi codes, vi q) {
+#if defined(__AVXVNNI__)
+        if constexpr (Vnni) return _mm256_dpbusd_avx_epi32(acc, codes, q);
+#endif
+        return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(codes, q), _mm256_set1_epi16(1)));
+    }
+    static vi add(vi a, vi b) { return _mm256_add_epi32(a, b); }
+    static vi sub(vi a, vi b) { return _mm256_sub_epi32(a, b); }
+    static vi mullo(vi a, vi b) { return _mm256_mullo_epi32(a, b); }
+    static vi times8(vi a) { return _mm256_slli_epi32(a, 3); }
+    static vf load_scales(const std::uint8_t* p, float) { return _mm256_loadu_ps(reinterpret_cast<const float*>(p)); }
+    static vf load_scales(const std::uint8_t* p, fp16) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
+    static vi load_zero_points(const std::uint8_t* p) { return _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))); }
+    static vf to_float(vi v) { return _mm256_cvtepi32_ps(v); }
+    static vf fma(vf a, vf b, vf c) { return _mm256_fmadd_ps(a, b, c); }
+    static vf mul(vf a, vf b) { return _mm256_mul_ps(a, b); }
+    static vf set_f(float x) { return _mm256_set1_ps(x); }
+    static void store(float* p, vf v) { _mm256_storeu_ps(p, v); }
+};
+
+template <int MR, int NP, class Scale>
+LOWBIT_ALWAYS_INLINE void run_w4_tile(const w4_tile_args<Scale>& t, arch::avx2) {
+    w4_tile<MR, NP, ymm_ops<false>>(t);
+}
+#if defined(__AVXVNNI__)
+template <int MR, int NP, class Scale>
+LOWBIT_ALWAYS_INLINE void run_w4_tile(const w4_tile_args<Scale>& t, arch::avx_vnni) {
+    w4_tile<MR, NP, ymm_ops<true>>(t);
+}
+#endif
+#endif
+
+// Rows x panels of the W4A8 tile per tag: accumulators, low and high sums per vector.
+template <class Arch>
+struct w4_tile_shape {  // scalar and 512-bit tags: 3 rows x 1 panel (2 panels, 4 weight streams, read DRAM 7 % slower)
+    static constexpr int rows = 3, panels = 1;
+};
+template <>
+struct w4_tile_shape<arch::avx2> {  // 2 rows x the two halves of one panel, 12 ymm accumulators
+    static constexpr int rows = 2, panels = 1;
+};
+template <>
+struct w4_tile_shape<arch::avx_vnni> : w4_tile_shape<arch::avx2> {};
+
+}  // namespace lowbit::gemm::detail
