@@ -3,6 +3,8 @@
 //   gemm/w8a8_s32/<arch>/<M>x<K>x<N>/<hot|cold>[/threads:2]   int8 x int8 -> int32 (activations quantized)
 //   gemm/w8a8_f32/<arch>/<M>x<K>x<N>/hot                       float in, per-row quantization, float out
 //   gemm/w4a8_g32/<arch>/<M>x<K>x<N>/<hot|cold>[/threads:2]    4-bit weights, groups of 32, f16 scales, f32 out
+//   gemm/w4f32_g32/<arch>/<M>x<K>x<N>/<hot|cold>[/threads:2]   weight-only: the same 4-bit weights x f32 activations
+//   gemm/w8f32/<arch>/<M>x<K>x<N>/<hot|cold>                   weight-only: int8 weights (per-channel scales) x f32
 //   onednn/u8s8s32/<M>x<K>x<N>/<hot|cold>[/threads:2]          oneDNN's int8 matmul (when CMake finds it)
 //   onednn/u8s8f32/<M>x<K>x<N>/hot                             ... with per-channel f32 output scales
 //   eigen/f32/<M>x<K>x<N>                                      Eigen's float GEMM of the same shape
@@ -23,6 +25,7 @@
 
 #include "lowbit/gemm/matmul.hpp"
 #include "lowbit/gemm/matmul_w4a8.hpp"
+#include "lowbit/gemm/matmul_weight_only.hpp"
 #include "read_probe.hpp"
 #if defined(LOWBIT_BENCH_ONEDNN)
 #include "onednn_matmul.hpp"
@@ -123,6 +126,26 @@ void bm_w4a8(benchmark::State& state, shape s, bool cold, int threads) {
     std::size_t i = 0;
     for (auto _ : state) {
         gemm::matmul_w4a8<Arch>(a, w[i], gemm::epilogue<>{}, y.data(), s.n, pool);
+        i = (i + 1) % count;
+        benchmark::DoNotOptimize(y.data());
+    }
+    set_counters(state, s, w[0].bytes());
+}
+
+// Weight-only: Weights is packed_s8 or packed_s4 (the same copies as the integer benchmarks).
+template <class Arch, bool Four>
+void bm_weight_only(benchmark::State& state, shape s, bool cold, int threads) {
+    const auto& w = [&]() -> const auto& {
+        if constexpr (Four) return w4_weights(s.k, s.n, cold);
+        else return weights(s.k, s.n, copies_for(cold, s.k, s.n));
+    }();
+    const auto x = activations(s.m, s.k);
+    std::vector<float> y(static_cast<std::size_t>(s.m * s.n));
+    lowbit::thread_pool pool(threads);
+    const std::size_t count = copies_for(cold, s.k, s.n, Four ? w[0].bytes() : 0);
+    std::size_t i = 0;
+    for (auto _ : state) {
+        gemm::linear_weight_only<Arch>(x.data(), s.k, s.m, w[i], y.data(), s.n, pool);
         i = (i + 1) % count;
         benchmark::DoNotOptimize(y.data());
     }
@@ -237,6 +260,13 @@ void register_w4a8(const shape& s, bool cold, int threads) {
     benchmark::RegisterBenchmark(name.c_str(), bm_w4a8<Arch>, s, cold, threads)->Unit(benchmark::kMicrosecond)->UseRealTime();
 }
 
+template <class Arch, bool Four>
+void register_weight_only(const shape& s, bool cold, int threads) {
+    const std::string name = std::string(Four ? "gemm/w4f32_g32/" : "gemm/w8f32/") + Arch::name + "/" + s.name() + (cold ? "/cold" : "/hot") +
+                             (threads > 1 ? "/threads:" + std::to_string(threads) : "");
+    benchmark::RegisterBenchmark(name.c_str(), bm_weight_only<Arch, Four>, s, cold, threads)->Unit(benchmark::kMicrosecond)->UseRealTime();
+}
+
 void register_onednn(const shape& s, bool cold, bool f32_out, int threads) {
 #if defined(LOWBIT_BENCH_ONEDNN)
     const std::string name = std::string("onednn/") + (f32_out ? "u8s8f32/" : "u8s8s32/") + s.name() + (cold ? "/cold" : "/hot") +
@@ -255,6 +285,7 @@ void register_other_tags() {
             if (s.m == 1 || !cold) {
                 (register_s32<Tags>(s, cold, 1), ...);
                 (register_w4a8<Tags>(s, cold, 1), ...);
+                (register_weight_only<Tags, true>(s, cold, 1), ...);
             }
 }
 
@@ -275,6 +306,13 @@ int main(int argc, char** argv) {
             }
             for (bool cold : {false, true}) register_w4a8<native>(s, cold, 1);
             if (m == 1 || m >= 64) register_w4a8<native>(s, m == 1, 2);
+            if (m <= 64) {
+                for (bool cold : {false, true}) {
+                    register_weight_only<native, true>(s, cold, 1);
+                    register_weight_only<native, false>(s, cold, 1);
+                }
+                if (m == 1) register_weight_only<native, true>(s, true, 2);
+            }
             benchmark::RegisterBenchmark(("gemm/w8a8_f32/" + std::string(native::name) + "/" + s.name() + "/hot").c_str(), bm_f32, s)
                 ->Unit(benchmark::kMicrosecond)
                 ->UseRealTime();

@@ -174,7 +174,7 @@ struct zmm_ops {
     static constexpr int lanes = 16;
     static vi zero_i() { return _mm512_setzero_si512(); }
     static vf zero_f() { return _mm512_setzero_ps(); }
-    static vi load(const std::uint8_t* p) { return _mm512_loadu_si512(p); }
+    static vi load(const void* p) { return _mm512_loadu_si512(p); }
     static vi low_nibbles(vi v) { return _mm512_and_si512(v, _mm512_set1_epi8(15)); }
     static vi high_nibbles(vi v) { return _mm512_and_si512(_mm512_srli_epi16(v, 4), _mm512_set1_epi8(15)); }
     static vi broadcast(std::int32_t x) { return _mm512_set1_epi32(x); }
@@ -218,7 +218,7 @@ struct ymm_ops {
     static constexpr int lanes = 8;
     static vi zero_i() { return _mm256_setzero_si256(); }
     static vf zero_f() { return _mm256_setzero_ps(); }
-    static vi load(const std::uint8_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
+    static vi load(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
     static vi low_nibbles(vi v) { return _mm256_and_si256(v, _mm256_set1_epi8(15)); }
     static vi high_nibbles(vi v) { return _mm256_and_si256(_mm256_srli_epi16(v, 4), _mm256_set1_epi8(15)); }
     static vi broadcast(std::int32_t x) { return _mm256_set1_epi32(x); }

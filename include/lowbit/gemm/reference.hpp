@@ -17,6 +17,17 @@
 //     acc      = fma(float(P[g]), s[n][g], acc)   for g = 0, 1, ...   (acc starts at +0)
 //     C[m][n]  = acc * sa[m]
 //
+// Weight-only layers keep the activations in float and multiply by the dequantized weights with
+// fused multiply-adds, in four chains by k mod 4 (K padded to a multiple of 4 with zeros):
+//
+//   W8 (packed_s8, per-channel scale s):  a_j = fma(x[k], float(W[n][k]), a_j)  for k = j mod 4, in K order
+//                                         C[m][n] = ((a_0 + a_1) + (a_2 + a_3)) * s[n]
+//   W4 (packed_s4): per group g, with t = 8 for symmetric weights (z = 8) and t = 0 for affine ones,
+//                   p_j = fma(x[k], float(c[n][k] - t), p_j)  for k in g, k = j mod 4, in K order
+//                   d   = (p_0 + p_1) + (p_2 + p_3),  and if affine  d = fma(float(-z[n][g]), xs_g, d)
+//                         with xs_g = x[g G] + x[g G + 1] + ... (in K order)
+//                   acc = fma(s[n][g], d, acc)  for g = 0, 1, ...;   C[m][n] = acc
+//
 // Every vector kernel must give the same int32 and the same floats, bit for bit.
 #pragma once
 
@@ -60,6 +71,45 @@ LOWBIT_NO_AUTOVECTORIZE inline void matmul_w4a8(const std::int8_t* a, std::int64
                 acc = std::fma(static_cast<float>(p), scales[j * groups + g], acc);
             }
             y[i * ldy + j] = acc * sa[i];
+        }
+}
+
+// Weight-only W8: C (M x N) for float activations X (M x K, stride ldx), int8 W (N x K, stride ldw)
+// and per-channel scales.
+LOWBIT_NO_AUTOVECTORIZE inline void linear_w8_f32(const float* x, std::int64_t ldx, const std::int8_t* w, std::int64_t ldw, const float* scales, float* y,
+                                                  std::int64_t ldy, std::int64_t m, std::int64_t n, std::int64_t k) {
+    for (std::int64_t i = 0; i < m; ++i)
+        for (std::int64_t j = 0; j < n; ++j) {
+            float a[4] = {0.f, 0.f, 0.f, 0.f};
+            for (std::int64_t kk = 0; kk < (k + 3) / 4 * 4; ++kk) {
+                const float xv = kk < k ? x[i * ldx + kk] : 0.f, wv = kk < k ? static_cast<float>(w[j * ldw + kk]) : 0.f;
+                a[kk % 4] = std::fma(xv, wv, a[kk % 4]);
+            }
+            y[i * ldy + j] = ((a[0] + a[1]) + (a[2] + a[3])) * scales[j];
+        }
+}
+
+// Weight-only W4: codes (N x K, stride ldc, 0..15), scales and zero points (N x K / G; zero points
+// null: symmetric, all 8).
+LOWBIT_NO_AUTOVECTORIZE inline void linear_w4_f32(const float* x, std::int64_t ldx, const std::uint8_t* codes, std::int64_t ldc, const float* scales,
+                                                  const std::uint8_t* zero_points, float* y, std::int64_t ldy, std::int64_t m, std::int64_t n,
+                                                  std::int64_t k, std::int64_t group) {
+    const std::int64_t groups = k / group;
+    const int t = zero_points != nullptr ? 0 : 8;
+    for (std::int64_t i = 0; i < m; ++i)
+        for (std::int64_t j = 0; j < n; ++j) {
+            float acc = 0.f;
+            for (std::int64_t g = 0; g < groups; ++g) {
+                float p[4] = {0.f, 0.f, 0.f, 0.f}, xs = 0.f;
+                for (std::int64_t kk = g * group; kk < (g + 1) * group; ++kk) {
+                    p[kk % 4] = std::fma(x[i * ldx + kk], static_cast<float>(codes[j * ldc + kk] - t), p[kk % 4]);
+                    xs += x[i * ldx + kk];
+                }
+                float d = (p[0] + p[1]) + (p[2] + p[3]);
+                if (zero_points != nullptr) d = std::fma(-static_cast<float>(zero_points[j * groups + g]), xs, d);
+                acc = std::fma(scales[j * groups + g], d, acc);
+            }
+            y[i * ldy + j] = acc;
         }
 }
 
