@@ -3,6 +3,7 @@
 //   gemm/w8a8_s32/<arch>/<M>x<K>x<N>/<hot|cold>[/threads:2]   int8 x int8 -> int32 (activations quantized)
 //   gemm/w8a8_f32/<arch>/<M>x<K>x<N>/hot                       float in, per-row quantization, float out
 //   gemm/w4a8_g32/<arch>/<M>x<K>x<N>/<hot|cold>[/threads:2]    4-bit weights, groups of 32, f16 scales, f32 out
+//   gemm/w8a8_g32/<arch>/<M>x<K>x<N>/<hot|cold>                int8 weights with an f16 scale per 32, f32 out
 //   gemm/w4f32_g32/<arch>/<M>x<K>x<N>/<hot|cold>[/threads:2]   weight-only: the same 4-bit weights x f32 activations
 //   gemm/w8f32/<arch>/<M>x<K>x<N>/<hot|cold>                   weight-only: int8 weights (per-channel scales) x f32
 //   onednn/u8s8s32/<M>x<K>x<N>/<hot|cold>[/threads:2]          oneDNN's int8 matmul (when CMake finds it)
@@ -24,7 +25,7 @@
 #include <xsimd/xsimd.hpp>
 
 #include "lowbit/gemm/matmul.hpp"
-#include "lowbit/gemm/matmul_w4a8.hpp"
+#include "lowbit/gemm/matmul_grouped.hpp"
 #include "lowbit/gemm/matmul_weight_only.hpp"
 #include "read_probe.hpp"
 #if defined(LOWBIT_BENCH_ONEDNN)
@@ -74,16 +75,17 @@ std::size_t copies_for(bool cold, std::int64_t k, std::int64_t n, std::size_t by
     return cold ? static_cast<std::size_t>((std::int64_t{512} << 20) / bytes + 2) : 1;
 }
 
-// Symmetric 4-bit weights in groups of 32 with f16 scales, `copies` packed copies.
-const std::vector<gemm::packed_s4<lowbit::fp16>>& w4_weights(std::int64_t k, std::int64_t n, bool cold) {
-    static std::vector<gemm::packed_s4<lowbit::fp16>> cache;
+// Symmetric 4-bit or 8-bit weights in groups of 32 with f16 scales, enough packed copies for cold runs.
+template <int Bits>
+const std::vector<gemm::packed_groups<Bits, lowbit::fp16>>& grouped_weights(std::int64_t k, std::int64_t n, bool cold) {
+    static std::vector<gemm::packed_groups<Bits, lowbit::fp16>> cache;
     if (cache.empty() || cache[0].k != k || cache[0].n != n) {
         cache.clear();
         std::mt19937 gen(1);
         std::vector<std::uint8_t> codes(static_cast<std::size_t>(n * k));
-        for (auto& c : codes) c = static_cast<std::uint8_t>(gen() % 16);
+        for (auto& c : codes) c = static_cast<std::uint8_t>(gen() % (1u << Bits));
         std::vector<lowbit::fp16> scales(static_cast<std::size_t>(n * (k / 32)), lowbit::fp16::from_float(0.01f));
-        cache.push_back(gemm::pack_s4(codes.data(), k, n, k, 32, scales.data()));
+        cache.push_back(gemm::pack_groups<Bits>(codes.data(), k, n, k, 32, scales.data()));
     }
     const std::size_t copies = copies_for(cold, k, n, cache[0].bytes());
     while (cache.size() < copies) cache.push_back(cache[0]);
@@ -114,9 +116,9 @@ void bm_s32(benchmark::State& state, shape s, bool cold, int threads) {
     set_counters(state, s, w[0].bytes());
 }
 
-template <class Arch>
-void bm_w4a8(benchmark::State& state, shape s, bool cold, int threads) {
-    const auto& w = w4_weights(s.k, s.n, cold);
+template <class Arch, int Bits>
+void bm_grouped(benchmark::State& state, shape s, bool cold, int threads) {
+    const auto& w = grouped_weights<Bits>(s.k, s.n, cold);
     const auto x = activations(s.m, s.k);
     gemm::activations_u8 a;
     gemm::quantize_activations(x.data(), s.k, s.m, s.k, a);
@@ -125,7 +127,7 @@ void bm_w4a8(benchmark::State& state, shape s, bool cold, int threads) {
     const std::size_t count = copies_for(cold, s.k, s.n, w[0].bytes());
     std::size_t i = 0;
     for (auto _ : state) {
-        gemm::matmul_w4a8<Arch>(a, w[i], gemm::epilogue<>{}, y.data(), s.n, pool);
+        gemm::matmul<Arch>(a, w[i], gemm::epilogue<>{}, y.data(), s.n, pool);
         i = (i + 1) % count;
         benchmark::DoNotOptimize(y.data());
     }
@@ -136,7 +138,7 @@ void bm_w4a8(benchmark::State& state, shape s, bool cold, int threads) {
 template <class Arch, bool Four>
 void bm_weight_only(benchmark::State& state, shape s, bool cold, int threads) {
     const auto& w = [&]() -> const auto& {
-        if constexpr (Four) return w4_weights(s.k, s.n, cold);
+        if constexpr (Four) return grouped_weights<4>(s.k, s.n, cold);
         else return weights(s.k, s.n, copies_for(cold, s.k, s.n));
     }();
     const auto x = activations(s.m, s.k);
@@ -253,11 +255,11 @@ void register_s32(const shape& s, bool cold, int threads) {
     benchmark::RegisterBenchmark(name.c_str(), bm_s32<Arch>, s, cold, threads)->Unit(benchmark::kMicrosecond)->UseRealTime();
 }
 
-template <class Arch>
+template <class Arch, int Bits = 4>
 void register_w4a8(const shape& s, bool cold, int threads) {
-    const std::string name = std::string("gemm/w4a8_g32/") + Arch::name + "/" + s.name() + (cold ? "/cold" : "/hot") +
+    const std::string name = std::string(Bits == 4 ? "gemm/w4a8_g32/" : "gemm/w8a8_g32/") + Arch::name + "/" + s.name() + (cold ? "/cold" : "/hot") +
                              (threads > 1 ? "/threads:" + std::to_string(threads) : "");
-    benchmark::RegisterBenchmark(name.c_str(), bm_w4a8<Arch>, s, cold, threads)->Unit(benchmark::kMicrosecond)->UseRealTime();
+    benchmark::RegisterBenchmark(name.c_str(), bm_grouped<Arch, Bits>, s, cold, threads)->Unit(benchmark::kMicrosecond)->UseRealTime();
 }
 
 template <class Arch, bool Four>
@@ -304,7 +306,10 @@ int main(int argc, char** argv) {
                 register_s32<native>(s, m == 1, 2);
                 register_onednn(s, m == 1, false, 2);
             }
-            for (bool cold : {false, true}) register_w4a8<native>(s, cold, 1);
+            for (bool cold : {false, true}) {
+                register_w4a8<native>(s, cold, 1);
+                register_w4a8<native, 8>(s, cold, 1);
+            }
             if (m == 1 || m >= 64) register_w4a8<native>(s, m == 1, 2);
             if (m <= 64) {
                 for (bool cold : {false, true}) {

@@ -1,5 +1,5 @@
 // lowbit/gemm/kernel_weight_only.hpp - weight-only micro-kernels: float activations times int8
-// (packed_s8.hpp) or 4-bit (packed_s4.hpp) weights dequantized in registers, f32 FMA; the float
+// (packed_s8.hpp) or 4-bit (packed_groups.hpp) weights dequantized in registers, f32 FMA; the float
 // results of gemm/reference.hpp (linear_w8_f32, linear_w4_f32) bit for bit.
 //
 // Both packings hold, per 64-byte chunk, one int32 lane per channel with 4 (int8) or 8 (4-bit) k;
@@ -15,8 +15,8 @@
 
 #include "lowbit/arch/tags.hpp"
 #include "lowbit/core/config.hpp"
-#include "lowbit/gemm/kernel_w4a8.hpp"
-#include "lowbit/gemm/packed_s4.hpp"
+#include "lowbit/gemm/kernel_grouped.hpp"
+#include "lowbit/gemm/packed_groups.hpp"
 #include "lowbit/gemm/packed_s8.hpp"
 #if defined(__AVX2__)
 #include <immintrin.h>
@@ -199,7 +199,7 @@ LOWBIT_ALWAYS_INLINE void w4f_tile(const w4f_args<Scale>& t) {
 #endif
 
 #if defined(__AVX512F__) && defined(__AVX512BW__)
-// zmm_ops (kernel_w4a8.hpp) plus what the float kernels need.
+// zmm_ops (kernel_grouped.hpp) plus what the float kernels need.
 struct zmm_float_ops : zmm_ops<false> {
     using table = __m512;  // float(c - t) for c = 0..15
     static vi slli(vi v, int n) { return _mm512_slli_epi32(v, static_cast<unsigned>(n)); }

@@ -23,7 +23,7 @@
 #include "lowbit/gemm/epilogue.hpp"
 #include "lowbit/gemm/epilogue_run.hpp"
 #include "lowbit/gemm/kernel_weight_only.hpp"
-#include "lowbit/gemm/packed_s4.hpp"
+#include "lowbit/gemm/packed_groups.hpp"
 #include "lowbit/gemm/packed_s8.hpp"
 
 namespace lowbit::gemm {

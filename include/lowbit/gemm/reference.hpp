@@ -9,11 +9,12 @@
 //
 //     C[m][n] = float(acc[m][n]) * (sa[m] * sw[n])          (two float roundings, in this order)
 //
-// W4A8 (packed_s4.hpp): 4-bit codes c with a scale s and a zero point z per group of G along K.
+// Grouped weights (packed_groups.hpp: W4A8, W8A8 per group): 4-bit or 8-bit codes c with a scale s
+// and a zero point z per group of G along K.
 // Each group's integer dot is exact, and the groups are summed in float, in K order, by fused
 // multiply-adds, then scaled by the row's activation scale:
 //
-//     P[g]     = sum_{k in g} A[m][k] * (c[n][k] - z[n][g])          (|P| < 2^18)
+//     P[g]     = sum_{k in g} A[m][k] * (c[n][k] - z[n][g])          (|P| < 2^22)
 //     acc      = fma(float(P[g]), s[n][g], acc)   for g = 0, 1, ...   (acc starts at +0)
 //     C[m][n]  = acc * sa[m]
 //
@@ -56,16 +57,16 @@ inline float dequantize(std::int32_t acc, float activation_scale, float weight_s
 }
 
 // C (M x N, stride ldy) for activation codes A (M x K, stride lda) with row scales sa, codes (N x K,
-// stride ldc, 0..15), scales and zero points (N x K / G; zero points null: all 8).
-LOWBIT_NO_AUTOVECTORIZE inline void matmul_w4a8(const std::int8_t* a, std::int64_t lda, const float* sa, const std::uint8_t* codes, std::int64_t ldc,
-                                                const float* scales, const std::uint8_t* zero_points, float* y, std::int64_t ldy, std::int64_t m,
-                                                std::int64_t n, std::int64_t k, std::int64_t group) {
+// stride ldc, `bits` wide), scales and zero points (N x K / G; zero points null: all 2^(bits-1)).
+LOWBIT_NO_AUTOVECTORIZE inline void matmul_grouped_a8(const std::int8_t* a, std::int64_t lda, const float* sa, const std::uint8_t* codes, std::int64_t ldc,
+                                                      const float* scales, const std::uint8_t* zero_points, float* y, std::int64_t ldy, std::int64_t m,
+                                                      std::int64_t n, std::int64_t k, std::int64_t group, int bits) {
     const std::int64_t groups = k / group;
     for (std::int64_t i = 0; i < m; ++i)
         for (std::int64_t j = 0; j < n; ++j) {
             float acc = 0.f;
             for (std::int64_t g = 0; g < groups; ++g) {
-                const std::int32_t z = zero_points != nullptr ? zero_points[j * groups + g] : 8;
+                const std::int32_t z = zero_points != nullptr ? zero_points[j * groups + g] : 1 << (bits - 1);
                 std::int32_t p = 0;
                 for (std::int64_t kk = g * group; kk < (g + 1) * group; ++kk) p += a[i * lda + kk] * (codes[j * ldc + kk] - z);
                 acc = std::fma(static_cast<float>(p), scales[j * groups + g], acc);

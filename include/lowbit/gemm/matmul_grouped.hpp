@@ -1,13 +1,16 @@
-// lowbit/gemm/matmul_w4a8.hpp - W4A8 linear layers: 4-bit grouped weights x int8 activations.
+// lowbit/gemm/matmul_grouped.hpp - linear layers with grouped weights x int8 activations: W4A8, and
+// W8A8 with a scale per group of int8 weights.
 //
 //     auto w = lowbit::gemm::pack_s4(codes, k, n, k, 32, scales);          // once (symmetric, z = 8)
 //     lowbit::gemm::linear_w4a8(x, k, m, w, y, n, pool);                   // y = x W^T (f32)
 //     lowbit::gemm::linear_w4a8(x, k, m, w, y, n, gemm::epilogue{gemm::bias{b}, gemm::silu{}}, pool);
+//     auto w8 = lowbit::gemm::pack_s8g(w_int8, k, n, k, 32, scales);       // int8, a scale per 32
+//     lowbit::gemm::linear_w8a8(x, k, m, w8, y, n, pool);
 //
 // The activations are quantized per row, symmetric (quantize_activations); each group's integer
-// dot is exact and the groups are summed in float (gemm/reference.hpp, matmul_w4a8). The result
+// dot is exact and the groups are summed in float (gemm/reference.hpp, matmul_grouped_a8). The result
 // enters the epilogue as float, so its stages are the float ones (bias, activations,
-// requantize_float). Results are those of the reference bit for bit, for every tag and thread
+// requantize_float). Results are those of the reference (matmul_grouped_a8) bit for bit, for every tag and thread
 // count. Work is split over blocks of output channels as for W8A8 (matmul.hpp); M = 1 streams
 // each panel's records front to back while the next block is prefetched into L2.
 #pragma once
@@ -22,20 +25,20 @@
 #include "lowbit/gemm/activations_u8.hpp"
 #include "lowbit/gemm/epilogue.hpp"
 #include "lowbit/gemm/epilogue_run.hpp"
-#include "lowbit/gemm/kernel_w4a8.hpp"
-#include "lowbit/gemm/packed_s4.hpp"
+#include "lowbit/gemm/kernel_grouped.hpp"
+#include "lowbit/gemm/packed_groups.hpp"
 
 namespace lowbit::gemm {
 
 namespace detail {
 
-template <int NP, class Arch, class Scale>
-void run_w4_rows(const w4_tile_args<Scale>& t, int rows, Arch arch) {
-    static_assert(w4_tile_shape<Arch>::rows <= 3, "run_w4_rows covers tiles of up to 3 rows");
+template <int NP, class Arch, class Packed>
+void run_grouped_rows(const grouped_tile_args<Packed>& t, int rows, Arch arch) {
+    static_assert(grouped_tile_shape<Arch>::rows <= 3, "run_grouped_rows covers tiles of up to 3 rows");
     switch (rows) {
-        case 1: run_w4_tile<1, NP>(t, arch); break;
-        case 2: if constexpr (w4_tile_shape<Arch>::rows >= 2) run_w4_tile<2, NP>(t, arch); break;
-        default: if constexpr (w4_tile_shape<Arch>::rows >= 3) run_w4_tile<3, NP>(t, arch); break;
+        case 1: run_grouped_tile<1, NP>(t, arch); break;
+        case 2: if constexpr (grouped_tile_shape<Arch>::rows >= 2) run_grouped_tile<2, NP>(t, arch); break;
+        default: if constexpr (grouped_tile_shape<Arch>::rows >= 3) run_grouped_tile<3, NP>(t, arch); break;
     }
 }
 
@@ -54,18 +57,19 @@ inline std::vector<std::int32_t> group_sums(const activations_u8& a, std::int64_
 
 }  // namespace detail
 
-// y[m][n] (rows ldy apart) = the epilogue of the W4A8 product (float).
-template <class Arch = arch::native, class Scale, class Out, class... Stages>
-void matmul_w4a8(const activations_u8& a, const packed_s4<Scale>& w, const epilogue<Stages...>& ep, Out* y, std::int64_t ldy, parallelism how = 1) {
-    if (w.n < 1 || w.data.empty()) lowbit::detail::fail("matmul_w4a8: the weights are not packed");
-    if (a.m < 1 || a.data.empty()) lowbit::detail::fail("matmul_w4a8: the activations are not quantized");
-    if (a.k != w.k) lowbit::detail::fail("matmul_w4a8: the activations have k = ", a.k, ", the weights k = ", w.k);
-    if (!a.zero_points.empty()) lowbit::detail::fail("matmul_w4a8: the activations have zero points; W4A8 takes symmetric activations");
-    if (y == nullptr) lowbit::detail::fail("matmul_w4a8: the output is null");
-    if (ldy < w.n) lowbit::detail::fail("matmul_w4a8: output row stride ", ldy, " is less than n = ", w.n);
+// y[m][n] (rows ldy apart) = the epilogue of the grouped product (float).
+template <class Arch = arch::native, int Bits, class Scale, class Out, class... Stages>
+void matmul(const activations_u8& a, const packed_groups<Bits, Scale>& w, const epilogue<Stages...>& ep, Out* y, std::int64_t ldy, parallelism how = 1) {
+    using Packed = packed_groups<Bits, Scale>;
+    if (w.n < 1 || w.data.empty()) lowbit::detail::fail("matmul: the weights are not packed");
+    if (a.m < 1 || a.data.empty()) lowbit::detail::fail("matmul: the activations are not quantized");
+    if (a.k != w.k) lowbit::detail::fail("matmul: the activations have k = ", a.k, ", the weights k = ", w.k);
+    if (!a.zero_points.empty()) lowbit::detail::fail("matmul: the activations have zero points; grouped weights take symmetric activations");
+    if (y == nullptr) lowbit::detail::fail("matmul: the output is null");
+    if (ldy < w.n) lowbit::detail::fail("matmul: output row stride ", ldy, " is less than n = ", w.n);
     ep.check(w.n, nullptr);
     const std::vector<std::int32_t> sums = detail::group_sums(a, w.group);
-    constexpr int rows_max = detail::w4_tile_shape<Arch>::rows, block_panels = detail::w4_tile_shape<Arch>::panels;
+    constexpr int rows_max = detail::grouped_tile_shape<Arch>::rows, block_panels = detail::grouped_tile_shape<Arch>::panels;
     constexpr std::int64_t ld = block_panels * panel_cols;
     const std::int64_t blocks = (w.panels + block_panels - 1) / block_panels;
     parallel_for(blocks, how, [&](std::int64_t b0, std::int64_t b1) {
@@ -77,11 +81,11 @@ void matmul_w4a8(const activations_u8& a, const packed_s4<Scale>& w, const epilo
             const std::int64_t c0 = p0 * panel_cols, cols = std::min<std::int64_t>(np * panel_cols, w.n - c0);
             for (std::int64_t r0 = 0; r0 < a.m; r0 += rows_max) {
                 const int rows = static_cast<int>(std::min<std::int64_t>(rows_max, a.m - r0));
-                const detail::w4_tile_args<Scale> t{a.row(r0), a.k4, sums.data() + r0 * w.groups, w.groups, a.scales.data() + r0, &w, p0,
+                const detail::grouped_tile_args<Packed> t{a.row(r0), a.k4, sums.data() + r0 * w.groups, w.groups, a.scales.data() + r0, &w, p0,
                                                     tile, ld, r0 == 0 && b + 1 < b1 && (b + 2) * block_panels <= w.panels ? p0 + block_panels : -1};
-                if constexpr (block_panels == 1) detail::run_w4_rows<1>(t, rows, Arch{});
-                else if (np == 1) detail::run_w4_rows<1>(t, rows, Arch{});
-                else detail::run_w4_rows<block_panels>(t, rows, Arch{});
+                if constexpr (block_panels == 1) detail::run_grouped_rows<1>(t, rows, Arch{});
+                else if (np == 1) detail::run_grouped_rows<1>(t, rows, Arch{});
+                else detail::run_grouped_rows<block_panels>(t, rows, Arch{});
                 for (int r = 0; r < rows; ++r) {
                     const tile_position at{r0 + r, c0, a.scales[static_cast<std::size_t>(r0 + r)], nullptr};
                     float* values = tile + r * ld;
@@ -99,12 +103,27 @@ void linear_w4a8(const float* x, std::int64_t ldx, std::int64_t m, const packed_
     if (w.n < 1 || w.data.empty()) lowbit::detail::fail("linear_w4a8: the weights are not packed");
     activations_u8 a;
     quantize_activations<Arch>(x, ldx, m, w.k, a);
-    matmul_w4a8<Arch>(a, w, ep, y, ldy, how);
+    matmul<Arch>(a, w, ep, y, ldy, how);
 }
 
 template <class Arch = arch::native, class Scale>
 void linear_w4a8(const float* x, std::int64_t ldx, std::int64_t m, const packed_s4<Scale>& w, float* y, std::int64_t ldy, parallelism how = 1) {
     linear_w4a8<Arch>(x, ldx, m, w, y, ldy, epilogue<>{}, how);
+}
+
+// The W8A8 linear layer with a scale per group of int8 weights.
+template <class Arch = arch::native, class Scale, class Out, class... Stages>
+void linear_w8a8(const float* x, std::int64_t ldx, std::int64_t m, const packed_s8g<Scale>& w, Out* y, std::int64_t ldy, const epilogue<Stages...>& ep,
+                 parallelism how = 1) {
+    if (w.n < 1 || w.data.empty()) lowbit::detail::fail("linear_w8a8: the weights are not packed");
+    activations_u8 a;
+    quantize_activations<Arch>(x, ldx, m, w.k, a);
+    matmul<Arch>(a, w, ep, y, ldy, how);
+}
+
+template <class Arch = arch::native, class Scale>
+void linear_w8a8(const float* x, std::int64_t ldx, std::int64_t m, const packed_s8g<Scale>& w, float* y, std::int64_t ldy, parallelism how = 1) {
+    linear_w8a8<Arch>(x, ldx, m, w, y, ldy, epilogue<>{}, how);
 }
 
 }  // namespace lowbit::gemm

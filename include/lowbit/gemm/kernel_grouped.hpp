@@ -1,12 +1,15 @@
-// lowbit/gemm/kernel_w4a8.hpp - the W4A8 micro-kernels: 4-bit grouped weights (packed_s4.hpp) times
-// int8 activations (activations_u8.hpp, symmetric), the float result of gemm/reference.hpp.
+// lowbit/gemm/kernel_grouped.hpp - the micro-kernels for grouped weights (packed_groups.hpp: 4-bit
+// or 8-bit codes, a scale per group) times int8 activations (activations_u8.hpp, symmetric): the
+// float result of gemm/reference.hpp (matmul_grouped_a8), W4A8 and W8A8 per group.
 //
 // The codes are the unsigned operand and the signed activation codes q = u - 128 the signed one, so
-// VPDPBUSD (or VPMADDUBSW + VPMADDWD without VNNI: pairs reach 2 x 15 x 127, far from saturating)
-// sums q c exactly with no correction. The zero point enters once per group, in int32:
-// sum q (c - z) = sum q c - z A with A = sum q over the group (precomputed per row). Then
+// VPDPBUSD sums q c exactly with no correction. Without VNNI, VPMADDUBSW + VPMADDWD does the same
+// for 4-bit codes (pairs reach 2 x 15 x 127, far from saturating); for 8-bit codes it would
+// saturate, so it takes w = c - 128 as |w| and sign(w) q (pairs within 2 x 128 x 127) and sums
+// q (c - 128). The zero point enters once per group, in int32: sum q (c - z) = raw - (z - o) A, with
+// o the offset the dot left in (0 or 128) and A = sum q over the group (precomputed per row). Then
 // acc = fma(float(P), s, acc) and y = acc * sa, the reference's operations in its order.
-// Low and high nibbles accumulate separately (two dependency chains per vector).
+// Two accumulators per vector (low and high nibbles, or even and odd chunks) keep two chains going.
 #pragma once
 
 #include <cmath>
@@ -18,21 +21,21 @@
 #include "lowbit/arch/tags.hpp"
 #include "lowbit/core/config.hpp"
 #include "lowbit/core/half.hpp"
-#include "lowbit/gemm/packed_s4.hpp"
+#include "lowbit/gemm/packed_groups.hpp"
 #if defined(__AVX2__)
 #include <immintrin.h>
 #endif
 
 namespace lowbit::gemm::detail {
 
-template <class Scale>
-struct w4_tile_args {
+template <class Packed>
+struct grouped_tile_args {
     const std::uint8_t* u;             // activation rows (u = q + 128), ldu bytes apart
     std::int64_t ldu;
     const std::int32_t* group_sums;    // A[r][g], rows ldg apart
     std::int64_t ldg;
     const float* row_scales;           // sa[r]
-    const packed_s4<Scale>* w;
+    const Packed* w;
     std::int64_t panel;                // the tile's first panel
     float* out;                        // rows ldo apart
     std::int64_t ldo;
@@ -50,24 +53,30 @@ inline float scale_value(const std::uint8_t* p, fp16) {
     return s.to_float();
 }
 
+// Channel j's code for k = kk of a record.
+template <class Packed>
+int code_at(const std::uint8_t* rec, std::int64_t j, std::int64_t kk) {
+    if constexpr (Packed::bits == 4) return (rec[(kk / 8) * 64 + 4 * j + kk % 4] >> ((kk % 8) < 4 ? 0 : 4)) & 15;
+    else return rec[(kk / 4) * 64 + 4 * j + kk % 4];
+}
+
 // The layout-aware reference every tag falls back to.
-template <int MR, int NP, class Scale>
-LOWBIT_NO_AUTOVECTORIZE void run_w4_tile(const w4_tile_args<Scale>& t, arch::scalar) {
-    const packed_s4<Scale>& w = *t.w;
-    const std::int64_t group = w.group;
+template <int MR, int NP, class Packed>
+LOWBIT_NO_AUTOVECTORIZE void run_grouped_tile(const grouped_tile_args<Packed>& t, arch::scalar) {
+    using Scale = typename Packed::scale_type;
+    const Packed& w = *t.w;
+    const std::int64_t group = w.group, code_bytes = w.code_bytes();
     for (int r = 0; r < MR; ++r)
         for (int c = 0; c < NP * panel_cols; ++c) {
             const std::int64_t j = c % panel_cols;
             float acc = 0.f;
             for (std::int64_t g = 0; g < w.groups; ++g) {
                 const std::uint8_t* rec = w.record(t.panel + c / panel_cols, g);
-                const std::int32_t z = w.affine ? rec[8 * group + panel_cols * static_cast<std::int64_t>(sizeof(Scale)) + j] : 8;
+                const std::int32_t z = w.affine ? rec[code_bytes + panel_cols * static_cast<std::int64_t>(sizeof(Scale)) + j] : Packed::symmetric_zero_point;
                 std::int32_t p = 0;
-                for (std::int64_t kk = 0; kk < group; ++kk) {
-                    const int code = (rec[(kk / 8) * 64 + 4 * j + kk % 4] >> ((kk % 8) < 4 ? 0 : 4)) & 15;
-                    p += (static_cast<std::int32_t>(t.u[r * t.ldu + g * group + kk]) - 128) * (code - z);
-                }
-                acc = std::fma(static_cast<float>(p), scale_value(rec + 8 * group + j * static_cast<std::int64_t>(sizeof(Scale)), Scale{}), acc);
+                for (std::int64_t kk = 0; kk < group; ++kk)
+                    p += (static_cast<std::int32_t>(t.u[r * t.ldu + g * group + kk]) - 128) * (code_at<Packed>(rec, j, kk) - z);
+                acc = std::fma(static_cast<float>(p), scale_value(rec + code_bytes + j * static_cast<std::int64_t>(sizeof(Scale)), Scale{}), acc);
             }
             t.out[r * t.ldo + c] = acc * t.row_scales[r];
         }
@@ -81,89 +90,100 @@ inline std::int32_t signed_codes4(const std::uint8_t* u) {
     return static_cast<std::int32_t>(four ^ 0x80808080u);
 }
 
-// One row's accumulators: low and high nibble sums of the group for up to two vectors, and the
-// float sums over groups. Named members, not arrays: g++ 12 copies arrays of vector registers
-// around every VPDPBUSD (and keeps them in memory at -O2).
+// One row's accumulators: two integer sums of the group for up to two vectors, and the float
+// sums over groups. Named members, not arrays: g++ 12 copies arrays of vector registers around
+// every VPDPBUSD (and keeps them in memory at -O2).
 template <class Ops>
-struct w4_row {
+struct grouped_row {
     typename Ops::vi l0, l1, h0, h1;
     typename Ops::vf a0, a1;
 };
 
 // The vector tile over an instruction-set Ops (below): 16 / Ops::lanes vectors per panel, at most
 // two vectors per row (NP x 16 / lanes <= 2) and three rows.
-template <int MR, int NP, class Ops, class Scale>
-LOWBIT_ALWAYS_INLINE void w4_tile(const w4_tile_args<Scale>& t) {
+template <int MR, int NP, class Ops, class Packed>
+LOWBIT_ALWAYS_INLINE void grouped_tile(const grouped_tile_args<Packed>& t) {
     using vi = typename Ops::vi;
     using vf = typename Ops::vf;
+    using Scale = typename Packed::scale_type;
     constexpr int per_panel = panel_cols / Ops::lanes, nv = NP * per_panel;
-    static_assert(MR >= 1 && MR <= 3 && nv >= 1 && nv <= 2, "the W4A8 tile is at most 3 rows x 2 vectors");
-    const packed_s4<Scale>& w = *t.w;
-    const std::int64_t group = w.group, scale_bytes = panel_cols * static_cast<std::int64_t>(sizeof(Scale));
+    static_assert(MR >= 1 && MR <= 3 && nv >= 1 && nv <= 2, "the grouped tile is at most 3 rows x 2 vectors");
+    constexpr int offset_left = Packed::bits == 8 ? Ops::code_offset8 : 0;  // the dot sums q (c - offset_left)
+    const Packed& w = *t.w;
+    const std::int64_t group = w.group, code_bytes = w.code_bytes(), scale_bytes = panel_cols * static_cast<std::int64_t>(sizeof(Scale));
     const std::int64_t panel_bytes = w.groups * w.record_bytes;
     // The byte offset of vector v in a chunk or among a record's per-channel values.
     const auto offset = [&](int v, std::int64_t per_channel) { return (v / per_panel) * panel_bytes + (v % per_panel) * Ops::lanes * per_channel; };
     const std::uint8_t* prefetch = t.prefetch_panel >= 0 ? w.record(t.prefetch_panel, 0) : nullptr;
-    w4_row<Ops> s0{}, s1{}, s2{};
+    grouped_row<Ops> s0{}, s1{}, s2{};
     const auto each_row = [&](auto&& f) {
         f(s0, 0);
         if constexpr (MR > 1) f(s1, 1);
         if constexpr (MR > 2) f(s2, 2);
     };
-    each_row([&](w4_row<Ops>& s, int) { s.a0 = s.a1 = Ops::zero_f(); });
+    each_row([&](grouped_row<Ops>& s, int) { s.a0 = s.a1 = Ops::zero_f(); });
     for (std::int64_t g = 0; g < w.groups; ++g) {
         const std::uint8_t* rec = w.record(t.panel, g);
         const std::uint8_t* prefetch_group = prefetch != nullptr ? prefetch + g * w.record_bytes : nullptr;
-        each_row([&](w4_row<Ops>& s, int) { s.l0 = s.l1 = s.h0 = s.h1 = Ops::zero_i(); });
-        for (std::int64_t i = 0; i < group / 8; ++i) {
+        each_row([&](grouped_row<Ops>& s, int) { s.l0 = s.l1 = s.h0 = s.h1 = Ops::zero_i(); });
+        for (std::int64_t i = 0; i < code_bytes / 64; ++i) {
             const vi b0 = Ops::load(rec + i * 64 + offset(0, 4));
-            const vi cl0 = Ops::low_nibbles(b0), ch0 = Ops::high_nibbles(b0);
-            vi cl1 = cl0, ch1 = ch0;
-            if constexpr (nv > 1) {
-                const vi b1 = Ops::load(rec + i * 64 + offset(1, 4));
-                cl1 = Ops::low_nibbles(b1);
-                ch1 = Ops::high_nibbles(b1);
-            }
+            vi b1 = b0;
+            if constexpr (nv > 1) b1 = Ops::load(rec + i * 64 + offset(1, 4));
             if (prefetch != nullptr)
                 for (int j = 0; j < NP; ++j) _mm_prefetch(reinterpret_cast<const char*>(prefetch_group + j * panel_bytes + i * 64), _MM_HINT_T1);
-            each_row([&](w4_row<Ops>& s, int r) {
-                const std::uint8_t* ur = t.u + r * t.ldu + g * group + 8 * i;
-                const vi ql = Ops::broadcast(signed_codes4(ur)), qh = Ops::broadcast(signed_codes4(ur + 4));
-                s.l0 = Ops::dot(s.l0, cl0, ql);
-                s.h0 = Ops::dot(s.h0, ch0, qh);
+            if constexpr (Packed::bits == 4) {
+                const vi cl0 = Ops::low_nibbles(b0), ch0 = Ops::high_nibbles(b0);
+                vi cl1 = cl0, ch1 = ch0;
                 if constexpr (nv > 1) {
-                    s.l1 = Ops::dot(s.l1, cl1, ql);
-                    s.h1 = Ops::dot(s.h1, ch1, qh);
+                    cl1 = Ops::low_nibbles(b1);
+                    ch1 = Ops::high_nibbles(b1);
                 }
-            });
+                each_row([&](grouped_row<Ops>& s, int r) {
+                    const std::uint8_t* ur = t.u + r * t.ldu + g * group + 8 * i;
+                    const vi ql = Ops::broadcast(signed_codes4(ur)), qh = Ops::broadcast(signed_codes4(ur + 4));
+                    s.l0 = Ops::dot(s.l0, cl0, ql);
+                    s.h0 = Ops::dot(s.h0, ch0, qh);
+                    if constexpr (nv > 1) {
+                        s.l1 = Ops::dot(s.l1, cl1, ql);
+                        s.h1 = Ops::dot(s.h1, ch1, qh);
+                    }
+                });
+            } else {  // even chunks into l, odd ones into h
+                each_row([&](grouped_row<Ops>& s, int r) {
+                    const vi q = Ops::broadcast(signed_codes4(t.u + r * t.ldu + g * group + 4 * i));
+                    if (i % 2 == 0) {
+                        s.l0 = Ops::dot8(s.l0, b0, q);
+                        if constexpr (nv > 1) s.l1 = Ops::dot8(s.l1, b1, q);
+                    } else {
+                        s.h0 = Ops::dot8(s.h0, b0, q);
+                        if constexpr (nv > 1) s.h1 = Ops::dot8(s.h1, b1, q);
+                    }
+                });
+            }
         }
         if (prefetch != nullptr)
-            for (int j = 0; j < NP; ++j) _mm_prefetch(reinterpret_cast<const char*>(prefetch_group + j * panel_bytes + 8 * group), _MM_HINT_T1);
-        const std::uint8_t* tail = rec + 8 * group;
+            for (int j = 0; j < NP; ++j) _mm_prefetch(reinterpret_cast<const char*>(prefetch_group + j * panel_bytes + code_bytes), _MM_HINT_T1);
+        const std::uint8_t* tail = rec + code_bytes;
         const vf scale0 = Ops::load_scales(tail + offset(0, sizeof(Scale)), Scale{});
         const vf scale1 = nv > 1 ? Ops::load_scales(tail + offset(1, sizeof(Scale)), Scale{}) : scale0;
-        vi z0 = Ops::zero_i(), z1 = z0;
+        vi z0 = Ops::broadcast(Packed::symmetric_zero_point - offset_left), z1 = z0;  // z - offset_left
         if (w.affine) {
-            z0 = Ops::load_zero_points(tail + scale_bytes + offset(0, 1));
-            if constexpr (nv > 1) z1 = Ops::load_zero_points(tail + scale_bytes + offset(1, 1));
+            z0 = Ops::sub(Ops::load_zero_points(tail + scale_bytes + offset(0, 1)), Ops::broadcast(offset_left));
+            if constexpr (nv > 1) z1 = Ops::sub(Ops::load_zero_points(tail + scale_bytes + offset(1, 1)), Ops::broadcast(offset_left));
         }
-        each_row([&](w4_row<Ops>& s, int r) {
+        each_row([&](grouped_row<Ops>& s, int r) {
             const vi a = Ops::broadcast(t.group_sums[r * t.ldg + g]);
-            const auto fold = [&](vi lo, vi hi, vi z, vf scale, vf sum) {
-                const vi p = Ops::sub(Ops::add(lo, hi), w.affine ? Ops::mullo(z, a) : Ops::times8(a));
-                return Ops::fma(Ops::to_float(p), scale, sum);
-            };
-            s.a0 = fold(s.l0, s.h0, z0, scale0, s.a0);
-            if constexpr (nv > 1) s.a1 = fold(s.l1, s.h1, z1, scale1, s.a1);
+            s.a0 = Ops::fma(Ops::to_float(Ops::sub(Ops::add(s.l0, s.h0), Ops::mullo(z0, a))), scale0, s.a0);
+            if constexpr (nv > 1) s.a1 = Ops::fma(Ops::to_float(Ops::sub(Ops::add(s.l1, s.h1), Ops::mullo(z1, a))), scale1, s.a1);
         });
     }
-    each_row([&](w4_row<Ops>& s, int r) {
+    each_row([&](grouped_row<Ops>& s, int r) {
         const vf sa = Ops::set_f(t.row_scales[r]);
         Ops::store(t.out + r * t.ldo, Ops::mul(s.a0, sa));
         if constexpr (nv > 1) Ops::store(t.out + r * t.ldo + Ops::lanes, Ops::mul(s.a1, sa));
     });
 }
-
 #endif
 
 #if defined(__AVX512F__) && defined(__AVX512BW__)
@@ -184,10 +204,19 @@ struct zmm_ops {
 #endif
         return _mm512_add_epi32(acc, _mm512_madd_epi16(_mm512_maddubs_epi16(codes, q), _mm512_set1_epi16(1)));
     }
+    static constexpr int code_offset8 = Vnni ? 0 : 128;
+    // sum q c (VNNI) or sum q (c - 128) (without: c - 128 as |w| and sign(w) q, no saturation)
+    static vi dot8(vi acc, vi codes, vi q) {
+#if defined(__AVX512VNNI__)
+        if constexpr (Vnni) return _mm512_dpbusd_epi32(acc, codes, q);
+#endif
+        const vi w = _mm512_xor_si512(codes, _mm512_set1_epi8(static_cast<char>(0x80)));
+        const vi signed_q = _mm512_mask_sub_epi8(q, _mm512_movepi8_mask(w), _mm512_setzero_si512(), q);
+        return _mm512_add_epi32(acc, _mm512_madd_epi16(_mm512_maddubs_epi16(_mm512_abs_epi8(w), signed_q), _mm512_set1_epi16(1)));
+    }
     static vi add(vi a, vi b) { return _mm512_add_epi32(a, b); }
     static vi sub(vi a, vi b) { return _mm512_sub_epi32(a, b); }
     static vi mullo(vi a, vi b) { return _mm512_mullo_epi32(a, b); }
-    static vi times8(vi a) { return _mm512_slli_epi32(a, 3); }
     static vf load_scales(const std::uint8_t* p, float) { return _mm512_loadu_ps(p); }
     static vf load_scales(const std::uint8_t* p, fp16) { return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))); }
     static vi load_zero_points(const std::uint8_t* p) { return _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
@@ -198,14 +227,14 @@ struct zmm_ops {
     static void store(float* p, vf v) { _mm512_storeu_ps(p, v); }
 };
 
-template <int MR, int NP, class Scale>
-LOWBIT_ALWAYS_INLINE void run_w4_tile(const w4_tile_args<Scale>& t, arch::avx512bw) {
-    w4_tile<MR, NP, zmm_ops<false>>(t);
+template <int MR, int NP, class Packed>
+LOWBIT_ALWAYS_INLINE void run_grouped_tile(const grouped_tile_args<Packed>& t, arch::avx512bw) {
+    grouped_tile<MR, NP, zmm_ops<false>>(t);
 }
 #if defined(__AVX512VNNI__)
-template <int MR, int NP, class Scale>
-LOWBIT_ALWAYS_INLINE void run_w4_tile(const w4_tile_args<Scale>& t, arch::avx512_vnni) {
-    w4_tile<MR, NP, zmm_ops<true>>(t);
+template <int MR, int NP, class Packed>
+LOWBIT_ALWAYS_INLINE void run_grouped_tile(const grouped_tile_args<Packed>& t, arch::avx512_vnni) {
+    grouped_tile<MR, NP, zmm_ops<true>>(t);
 }
 #endif
 #endif
@@ -228,10 +257,17 @@ struct ymm_ops {
 #endif
         return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(codes, q), _mm256_set1_epi16(1)));
     }
+    static constexpr int code_offset8 = Vnni ? 0 : 128;
+    static vi dot8(vi acc, vi codes, vi q) {
+#if defined(__AVXVNNI__)
+        if constexpr (Vnni) return _mm256_dpbusd_avx_epi32(acc, codes, q);
+#endif
+        const vi w = _mm256_xor_si256(codes, _mm256_set1_epi8(static_cast<char>(0x80)));
+        return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_abs_epi8(w), _mm256_sign_epi8(q, w)), _mm256_set1_epi16(1)));
+    }
     static vi add(vi a, vi b) { return _mm256_add_epi32(a, b); }
     static vi sub(vi a, vi b) { return _mm256_sub_epi32(a, b); }
     static vi mullo(vi a, vi b) { return _mm256_mullo_epi32(a, b); }
-    static vi times8(vi a) { return _mm256_slli_epi32(a, 3); }
     static vf load_scales(const std::uint8_t* p, float) { return _mm256_loadu_ps(reinterpret_cast<const float*>(p)); }
     static vf load_scales(const std::uint8_t* p, fp16) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
     static vi load_zero_points(const std::uint8_t* p) { return _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))); }
@@ -242,28 +278,28 @@ struct ymm_ops {
     static void store(float* p, vf v) { _mm256_storeu_ps(p, v); }
 };
 
-template <int MR, int NP, class Scale>
-LOWBIT_ALWAYS_INLINE void run_w4_tile(const w4_tile_args<Scale>& t, arch::avx2) {
-    w4_tile<MR, NP, ymm_ops<false>>(t);
+template <int MR, int NP, class Packed>
+LOWBIT_ALWAYS_INLINE void run_grouped_tile(const grouped_tile_args<Packed>& t, arch::avx2) {
+    grouped_tile<MR, NP, ymm_ops<false>>(t);
 }
 #if defined(__AVXVNNI__)
-template <int MR, int NP, class Scale>
-LOWBIT_ALWAYS_INLINE void run_w4_tile(const w4_tile_args<Scale>& t, arch::avx_vnni) {
-    w4_tile<MR, NP, ymm_ops<true>>(t);
+template <int MR, int NP, class Packed>
+LOWBIT_ALWAYS_INLINE void run_grouped_tile(const grouped_tile_args<Packed>& t, arch::avx_vnni) {
+    grouped_tile<MR, NP, ymm_ops<true>>(t);
 }
 #endif
 #endif
 
-// Rows x panels of the W4A8 tile per tag: accumulators, low and high sums per vector.
+// Rows x panels of the grouped tile per tag: accumulators, two integer sums and a float sum per vector.
 template <class Arch>
-struct w4_tile_shape {  // scalar and 512-bit tags: 3 rows x 1 panel (2 panels, 4 weight streams, read DRAM 7 % slower)
+struct grouped_tile_shape {  // scalar and 512-bit tags: 3 rows x 1 panel (2 panels, 4 weight streams, read DRAM 7 % slower)
     static constexpr int rows = 3, panels = 1;
 };
 template <>
-struct w4_tile_shape<arch::avx2> {  // 2 rows x the two halves of one panel, 12 ymm accumulators
+struct grouped_tile_shape<arch::avx2> {  // 2 rows x the two halves of one panel, 12 ymm accumulators
     static constexpr int rows = 2, panels = 1;
 };
 template <>
-struct w4_tile_shape<arch::avx_vnni> : w4_tile_shape<arch::avx2> {};
+struct grouped_tile_shape<arch::avx_vnni> : grouped_tile_shape<arch::avx2> {};
 
 }  // namespace lowbit::gemm::detail
