@@ -256,6 +256,9 @@ TEST_CASE("epilogue arguments are checked", "[gemm][epilogue]") {
     CHECK_THROWS_WITH(gemm::matmul(a, p, gemm::epilogue{gemm::dequantize{}, gemm::clamp{2.f, 1.f}}, y.data(), 8), Catch::Contains("lo = 2 is not <= hi = 1"));
     CHECK_THROWS_WITH(gemm::matmul(a, p, gemm::epilogue{gemm::dequantize{}, gemm::requantize_float{-1.f}}, q.data(), 8), Catch::Contains("multiplier -1"));
     CHECK_THROWS_WITH(gemm::matmul(a, p, gemm::epilogue{gemm::dequantize{}, gemm::requantize_float{1.f, 200}}, q.data(), 8), Catch::Contains("zero point 200"));
+    std::vector<std::int32_t> wide(16);
+    CHECK_THROWS_WITH(gemm::matmul(a, p, gemm::epilogue{gemm::dequantize{}, gemm::requantize_float{1.f, 0, INT32_MIN, 0}}, wide.data(), 8),
+                      Catch::Contains("exceeds [-2^23, 2^23]"));
     CHECK_THROWS_WITH(gemm::matmul(a, p, gemm::epilogue{gemm::requantize_fixed<gemm::single_rounding>{{1 << 30, 31}}}, q.data(), 8),
                       Catch::Contains("shift 31 is outside [-31, 30]"));
     CHECK_THROWS_WITH(gemm::matmul(a, p, gemm::epilogue{gemm::requantize_fixed<gemm::single_rounding>{{-5, 0}}}, q.data(), 8), Catch::Contains("multiplier -5 is negative"));

@@ -147,7 +147,8 @@ struct gelu {
     }
 };
 
-// q = clamp(round_half_even(v * multiplier), lo - zero_point, hi - zero_point) + zero_point, an int32;
+// q = clamp(round_half_even(v * multiplier), lo - zero_point, hi - zero_point) + zero_point, an int32
+// (lo and hi within +-2^23, so that the bounds less the zero point are exact floats);
 // the multiplier per tensor, or per channel when `per_channel` is set.
 struct requantize_float {
     float multiplier = 1.f;
@@ -163,6 +164,7 @@ struct requantize_float {
     }
     void check(std::int64_t n, const float*) const {
         if (lo > hi) lowbit::detail::fail("epilogue requantize_float: lo = ", lo, " > hi = ", hi);
+        if (lo < -(1 << 23) || hi > (1 << 23)) lowbit::detail::fail("epilogue requantize_float: [", lo, ", ", hi, "] exceeds [-2^23, 2^23]");
         if (zero_point < lo || zero_point > hi) lowbit::detail::fail("epilogue requantize_float: zero point ", zero_point, " is outside [lo, hi]");
         const auto check_one = [](float m) {
             if (!(std::isfinite(m) && m >= 0.f)) lowbit::detail::fail("epilogue requantize_float: multiplier ", m, " is not finite and >= 0");

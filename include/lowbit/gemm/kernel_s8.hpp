@@ -47,6 +47,10 @@ struct tile_shape {  // scalar and the 512-bit tags: 6 x 2 (12 zmm accumulators)
     static constexpr int rows = 6, panels = 2;
 };
 template <>
+struct tile_shape<arch::avx512_vnni> {  // 8 x 2: 16 zmm accumulators
+    static constexpr int rows = 8, panels = 2;
+};
+template <>
 struct tile_shape<arch::avx2> {  // 16 ymm registers: 4 rows x the two halves of one panel
     static constexpr int rows = 4, panels = 1;
 };

@@ -20,18 +20,18 @@
 namespace lowbit::gemm::detail {
 
 #if defined(__AVX512VNNI__) && defined(__AVX512BW__)
-// Up to 6 x 2: twelve accumulators as named variables, the ones the tile does not use removed at
+// Up to 8 x 2: sixteen accumulators as named variables, the ones the tile does not use removed at
 // compile time (g++ 12 keeps arrays of vector registers in memory across the loop: 1.5-3x slower).
 template <int MR, int NP>
 LOWBIT_ALWAYS_INLINE void run_tile(const tile_args& t, arch::avx512_vnni) {
-    static_assert(MR >= 1 && MR <= 6 && NP >= 1 && NP <= 2, "the AVX-512 VNNI tile is at most 6 x 2");
+    static_assert(MR >= 1 && MR <= 8 && NP >= 1 && NP <= 2, "the AVX-512 VNNI tile is at most 8 x 2");
     const std::uint8_t* const u = t.u;
     const std::int64_t ldu = t.ldu;
     const std::int8_t* const w = t.w;
     const std::int64_t k4 = t.k4;
     const std::int8_t* const prefetch = t.prefetch;
     __m512i c00 = _mm512_setzero_si512(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
-    __m512i c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+    __m512i c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
     const std::int8_t* w1 = w + k4 * panel_cols;
     for (std::int64_t g = 0; g < k4 / 4; ++g) {
         const __m512i b0 = _mm512_load_si512(w + g * 64);
@@ -52,8 +52,10 @@ LOWBIT_ALWAYS_INLINE void run_tile(const tile_args& t, arch::avx512_vnni) {
         if constexpr (MR > 3) row(3, c30, c31);
         if constexpr (MR > 4) row(4, c40, c41);
         if constexpr (MR > 5) row(5, c50, c51);
+        if constexpr (MR > 6) row(6, c60, c61);
+        if constexpr (MR > 7) row(7, c70, c71);
     }
-    const __m512i out[6][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
+    const __m512i out[8][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}, {c60, c61}, {c70, c71}};
     for (int j = 0; j < NP; ++j) {
         const __m512i shift = _mm512_slli_epi32(_mm512_loadu_si512(t.col_sums + j * panel_cols), 7);
         for (int r = 0; r < MR; ++r) _mm512_storeu_si512(t.acc + r * t.ldc + j * panel_cols, _mm512_sub_epi32(out[r][j], shift));

@@ -37,14 +37,16 @@ namespace detail {
 
 template <int NP, class Arch>
 void run_rows(const tile_args& t, int rows, Arch arch) {
-    static_assert(tile_shape<Arch>::rows <= 6, "run_rows covers tiles of up to 6 rows");
+    static_assert(tile_shape<Arch>::rows <= 8, "run_rows covers tiles of up to 8 rows");
     switch (rows) {
         case 1: run_tile<1, NP>(t, arch); break;
         case 2: run_tile<2, NP>(t, arch); break;
         case 3: run_tile<3, NP>(t, arch); break;
         case 4: run_tile<4, NP>(t, arch); break;
         case 5: if constexpr (tile_shape<Arch>::rows >= 5) run_tile<5, NP>(t, arch); break;
-        default: if constexpr (tile_shape<Arch>::rows >= 6) run_tile<6, NP>(t, arch); break;
+        case 6: if constexpr (tile_shape<Arch>::rows >= 6) run_tile<6, NP>(t, arch); break;
+        case 7: if constexpr (tile_shape<Arch>::rows >= 7) run_tile<7, NP>(t, arch); break;
+        default: if constexpr (tile_shape<Arch>::rows >= 8) run_tile<8, NP>(t, arch); break;
     }
 }
 
