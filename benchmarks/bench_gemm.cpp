@@ -302,6 +302,7 @@ int main(int argc, char** argv) {
                 register_s32<native>(s, cold, 1);
                 register_onednn(s, cold, false, 1);
             }
+            if (m == 1) register_s32<native>(s, false, 2);
             if (m == 1 || m >= 64) {
                 register_s32<native>(s, m == 1, 2);
                 register_onednn(s, m == 1, false, 2);
