@@ -11,7 +11,8 @@
 //   eigen/f32/<M>x<K>x<N>                                      Eigen's float GEMM of the same shape
 //   memory/read/512[/threads:2]                                a streaming read of 512 MiB (DRAM bandwidth)
 //   peak/<instructions>                                        the compute roof of each kernel family
-// Counters: GOP/s (2 M K N per call) and, for M = 1, weight_GB/s (weight bytes per second).
+// Counters: GOP/s (2 M K N per call) and, for M = 1, weight_GB/s (weight bytes per second). The run
+// ends with the ratios the targets are stated in (ratio_report.hpp), from this run's medians.
 // "hot" reuses one packed matrix (it sits in L2/L3); "cold" rotates through more than 512 MiB of
 // distinct packed copies, so every call streams its weights from DRAM. The native tag runs every
 // shape; the other compiled tags (avx512bw, avx_vnni, avx2) run M = 1 and M = 512 at 4096 x 4096.
@@ -27,6 +28,7 @@
 #include "lowbit/gemm/matmul.hpp"
 #include "lowbit/gemm/matmul_grouped.hpp"
 #include "lowbit/gemm/matmul_weight_only.hpp"
+#include "ratio_report.hpp"
 #include "read_probe.hpp"
 #if defined(LOWBIT_BENCH_ONEDNN)
 #include "onednn_matmul.hpp"
@@ -291,6 +293,42 @@ void register_other_tags() {
             }
 }
 
+// The ratios of the targets, for the shapes this binary runs.
+std::vector<lowbit_bench::ratio> target_ratios(const std::string& native) {
+    const std::string gemm = "gemm/", dram = "memory/read/512";
+    std::vector<lowbit_bench::ratio> r;
+    for (const char* kn : {"4096x4096", "4096x11008", "11008x4096"}) {
+        const std::string shape(kn), s512 = "512x" + shape, s64 = "64x" + shape, s8 = "8x" + shape, s1 = "1x" + shape;
+        r.push_back({"W8A8 M=512 " + shape + " / oneDNN int8 (hot, s32)", gemm + "w8a8_s32/" + native + "/" + s512 + "/hot", "GOP/s",
+                     "onednn/u8s8s32/" + s512 + "/hot", "GOP/s", 1, 1.0});
+        r.push_back({"W8A8 M=512 " + shape + " / VNNI zmm peak", gemm + "w8a8_s32/" + native + "/" + s512 + "/hot", "GOP/s", "peak/vpdpbusd_zmm", "GOP/s", 1, 0.85});
+        r.push_back({"W8A8 M=512 " + shape + " f32 out / oneDNN f32 out (hot)", gemm + "w8a8_f32/" + native + "/" + s512 + "/hot", "GOP/s",
+                     "onednn/u8s8f32/" + s512 + "/hot", "GOP/s", 1, 0});
+        r.push_back({"W8A8 M=8 " + shape + " cold / oneDNN int8 cold", gemm + "w8a8_s32/" + native + "/" + s8 + "/cold", "GOP/s",
+                     "onednn/u8s8s32/" + s8 + "/cold", "GOP/s", 1, 1.2});
+        r.push_back({"W8A8 M=1 " + shape + " cold weight bytes / DRAM probe", gemm + "w8a8_s32/" + native + "/" + s1 + "/cold", "weight_GB/s", dram,
+                     "bytes_per_second", 1e-9, 0.9});
+        r.push_back({"W4A8 g32 M=1 " + shape + " cold weight bytes / DRAM probe", gemm + "w4a8_g32/" + native + "/" + s1 + "/cold", "weight_GB/s", dram,
+                     "bytes_per_second", 1e-9, 0.9});
+        r.push_back({"W4A8 g32 M=1 " + shape + " hot GOP/s", gemm + "w4a8_g32/" + native + "/" + s1 + "/hot", "GOP/s", "", "", 1, 150});
+        r.push_back({"W4A8 g32 M=1 " + shape + " cold / oneDNN int8 GEMV cold", gemm + "w4a8_g32/" + native + "/" + s1 + "/cold", "GOP/s",
+                     "onednn/u8s8s32/" + s1 + "/cold", "GOP/s", 1, 0});
+        r.push_back({"W4A8 g32 M=1 " + shape + " cold / Eigen f32 GEMV", gemm + "w4a8_g32/" + native + "/" + s1 + "/cold", "GOP/s", "eigen/f32/" + s1, "GOP/s", 1, 0});
+        r.push_back({"weight-only W4 g32 M=1 " + shape + " cold weight bytes / DRAM probe", gemm + "w4f32_g32/" + native + "/" + s1 + "/cold", "weight_GB/s", dram,
+                     "bytes_per_second", 1e-9, 0.85});
+        for (const std::string& m : {s64, s512})
+            r.push_back({"W8A8 " + m + " hot: 2 threads / 1", gemm + "w8a8_s32/" + native + "/" + m + "/hot/threads:2", "GOP/s",
+                         gemm + "w8a8_s32/" + native + "/" + m + "/hot", "GOP/s", 1, 1.8});
+        r.push_back({"W8A8 " + s1 + " cold: 2 threads / 1", gemm + "w8a8_s32/" + native + "/" + s1 + "/cold/threads:2", "GOP/s",
+                     gemm + "w8a8_s32/" + native + "/" + s1 + "/cold", "GOP/s", 1, 1.5});
+    }
+    r.push_back({"DRAM probe: 2 threads / 1", dram + "/threads:2", "bytes_per_second", dram, "bytes_per_second", 1, 0});
+    for (const auto& [tag, peak] : {std::pair<const char*, const char*>{"avx512bw", "maddubs_zmm"}, {"avx_vnni", "vpdpbusd_ymm"}, {"avx2", "maddubs_ymm"}})
+        r.push_back({std::string("W8A8 M=512 4096x4096 ") + tag + " / its peak (" + peak + ")", gemm + "w8a8_s32/" + tag + "/512x4096x4096/hot", "GOP/s",
+                     std::string("peak/") + peak, "GOP/s", 1, 0});
+    return r;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -346,7 +384,8 @@ int main(int argc, char** argv) {
     benchmark::RegisterBenchmark("memory/read/512/threads:2", bm_read, std::size_t{512}, 2)->Unit(benchmark::kMillisecond)->UseRealTime();
     benchmark::Initialize(&argc, argv);
     if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-    benchmark::RunSpecifiedBenchmarks();
+    lowbit_bench::ratio_reporter reporter(target_ratios(native::name));
+    benchmark::RunSpecifiedBenchmarks(&reporter);
     benchmark::Shutdown();
     return 0;
 }
