@@ -96,34 +96,42 @@ void matmul(const activations_u8& a, const packed_groups<Bits, Scale>& w, const 
     });
 }
 
-// The W4A8 linear layer: activations quantized per row on the fly (symmetric), then the epilogue.
-template <class Arch = arch::native, class Scale, class Out, class... Stages>
-void linear_w4a8(const float* x, std::int64_t ldx, std::int64_t m, const packed_s4<Scale>& w, Out* y, std::int64_t ldy, const epilogue<Stages...>& ep,
-                 parallelism how = 1) {
-    if (w.n < 1 || w.data.empty()) lowbit::detail::fail("linear_w4a8: the weights are not packed");
+namespace detail {
+
+// Quantizes the activations per row (symmetric) and runs the grouped product.
+template <class Arch, int Bits, class Scale, class Out, class... Stages>
+void linear_grouped(const char* op, const float* x, std::int64_t ldx, std::int64_t m, const packed_groups<Bits, Scale>& w, Out* y, std::int64_t ldy,
+                    const epilogue<Stages...>& ep, parallelism how) {
+    if (w.n < 1 || w.data.empty()) lowbit::detail::fail(op, ": the weights are not packed");
     activations_u8 a;
     quantize_activations<Arch>(x, ldx, m, w.k, a);
     matmul<Arch>(a, w, ep, y, ldy, how);
 }
 
+}  // namespace detail
+
+// The W4A8 linear layer: activations quantized per row on the fly (symmetric), then the epilogue.
+template <class Arch = arch::native, class Scale, class Out, class... Stages>
+void linear_w4a8(const float* x, std::int64_t ldx, std::int64_t m, const packed_s4<Scale>& w, Out* y, std::int64_t ldy, const epilogue<Stages...>& ep,
+                 parallelism how = 1) {
+    detail::linear_grouped<Arch>("linear_w4a8", x, ldx, m, w, y, ldy, ep, how);
+}
+
 template <class Arch = arch::native, class Scale>
 void linear_w4a8(const float* x, std::int64_t ldx, std::int64_t m, const packed_s4<Scale>& w, float* y, std::int64_t ldy, parallelism how = 1) {
-    linear_w4a8<Arch>(x, ldx, m, w, y, ldy, epilogue<>{}, how);
+    detail::linear_grouped<Arch>("linear_w4a8", x, ldx, m, w, y, ldy, epilogue<>{}, how);
 }
 
 // The W8A8 linear layer with a scale per group of int8 weights.
 template <class Arch = arch::native, class Scale, class Out, class... Stages>
 void linear_w8a8(const float* x, std::int64_t ldx, std::int64_t m, const packed_s8g<Scale>& w, Out* y, std::int64_t ldy, const epilogue<Stages...>& ep,
                  parallelism how = 1) {
-    if (w.n < 1 || w.data.empty()) lowbit::detail::fail("linear_w8a8: the weights are not packed");
-    activations_u8 a;
-    quantize_activations<Arch>(x, ldx, m, w.k, a);
-    matmul<Arch>(a, w, ep, y, ldy, how);
+    detail::linear_grouped<Arch>("linear_w8a8", x, ldx, m, w, y, ldy, ep, how);
 }
 
 template <class Arch = arch::native, class Scale>
 void linear_w8a8(const float* x, std::int64_t ldx, std::int64_t m, const packed_s8g<Scale>& w, float* y, std::int64_t ldy, parallelism how = 1) {
-    linear_w8a8<Arch>(x, ldx, m, w, y, ldy, epilogue<>{}, how);
+    detail::linear_grouped<Arch>("linear_w8a8", x, ldx, m, w, y, ldy, epilogue<>{}, how);
 }
 
 }  // namespace lowbit::gemm
