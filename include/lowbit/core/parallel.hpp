@@ -181,24 +181,6 @@ private:
     int threads_ = 1;
 };
 
-namespace detail {
-
-// Runs task(0 .. tasks-1) on threads started for the call; the caller runs task 0.
-inline void run_on_new_threads(int tasks, task_ref task) {
-    std::vector<std::thread> threads;
-    threads.reserve(static_cast<std::size_t>(tasks - 1));
-    try {
-        for (int t = 1; t < tasks; ++t) threads.emplace_back([task, t] { task(t); });
-    } catch (...) {  // the system refused a thread: finish the ones running, then report
-        for (auto& thread : threads) thread.join();
-        throw;
-    }
-    task(0);
-    for (auto& thread : threads) thread.join();
-}
-
-}  // namespace detail
-
 template <class F>
 void parallel_for(std::int64_t n, parallelism how, F&& fn) {
     if (n <= 0) return;
@@ -218,8 +200,12 @@ void parallel_for(std::int64_t n, parallelism how, F&& fn) {
             if (!failure) failure = std::current_exception();
         }
     };
-    if (how.pool() != nullptr) how.pool()->run(workers, chunk);
-    else detail::run_on_new_threads(workers, chunk);
+    if (how.pool() != nullptr) {
+        how.pool()->run(workers, chunk);
+    } else {
+        thread_pool pool(workers);  // threads for this call only
+        pool.run(workers, chunk);
+    }
     if (failure) std::rethrow_exception(failure);
 }
 

@@ -114,59 +114,59 @@ inline void reset(activations_u8& out, std::int64_t m, std::int64_t k, bool zero
     out.zero_points.assign(zero_points ? static_cast<std::size_t>(m) : 0, 0);
 }
 
+struct row_parameters {
+    float scale;       // 0: the row stays q = 0
+    std::int32_t zero_point;
+};
+
+// The loop every mode shares: per row, its range (which also rejects NaN / Inf), the parameters
+// `choose(range, r)` derives from it, and the codes.
+template <class Arch, class Choose>
+void quantize_rows(const char* op, const float* x, std::int64_t ldx, std::int64_t m, std::int64_t k, bool zero_points, activations_u8& out,
+                   Choose&& choose) {
+    check_activation_args(op, x, ldx, m, k);
+    reset(out, m, k, zero_points);
+    for (std::int64_t r = 0; r < m; ++r) {
+        const float* row = x + r * ldx;
+        const row_parameters p = choose(find_row_range(op, row, r, k, Arch{}), r);
+        if (p.scale == 0.f) continue;  // a subnormal max / 127 can be 0
+        out.scales[static_cast<std::size_t>(r)] = p.scale;
+        if (zero_points) out.zero_points[static_cast<std::size_t>(r)] = p.zero_point;
+        encode_row<Arch>(row, k, p.scale, p.zero_point, out.data.data() + r * out.k4);
+    }
+}
+
 }  // namespace detail
 
 // Dynamic symmetric: s[m] = max |X[m]| / 127, z = 0.
 template <class Arch = arch::native>
 void quantize_activations(const float* x, std::int64_t ldx, std::int64_t m, std::int64_t k, activations_u8& out) {
-    detail::check_activation_args("quantize_activations", x, ldx, m, k);
-    detail::reset(out, m, k, false);
-    for (std::int64_t r = 0; r < m; ++r) {
-        const float* row = x + r * ldx;
-        const detail::row_range range = detail::find_row_range("quantize_activations", row, r, k, Arch{});
-        const float s = std::fmax(std::fabs(range.lo), std::fabs(range.hi)) / 127.f;
-        out.scales[static_cast<std::size_t>(r)] = s;
-        if (s != 0.f) detail::encode_row<Arch>(row, k, s, 0, out.data.data() + r * out.k4);  // a subnormal max / 127 can be 0
-    }
+    detail::quantize_rows<Arch>("quantize_activations", x, ldx, m, k, false, out, [](detail::row_range range, std::int64_t) {
+        return detail::row_parameters{std::fmax(std::fabs(range.lo), std::fabs(range.hi)) / 127.f, 0};
+    });
 }
 
 // Dynamic affine: the row's range, widened to hold 0, spread over the 255 codes.
 template <class Arch = arch::native>
 void quantize_activations_affine(const float* x, std::int64_t ldx, std::int64_t m, std::int64_t k, activations_u8& out) {
-    detail::check_activation_args("quantize_activations_affine", x, ldx, m, k);
-    detail::reset(out, m, k, true);
-    for (std::int64_t r = 0; r < m; ++r) {
-        const float* row = x + r * ldx;
-        const detail::row_range range = detail::find_row_range("quantize_activations_affine", row, r, k, Arch{});
+    detail::quantize_rows<Arch>("quantize_activations_affine", x, ldx, m, k, true, out, [](detail::row_range range, std::int64_t r) {
         const float lo = std::fmin(range.lo, 0.f), hi = std::fmax(range.hi, 0.f);
         const float s = (hi - lo) / 254.f;  // hi - lo may round up to infinity only beyond 1.7e38
-        if (!(s > 0.f) || !std::isfinite(s)) {
-            if (s != 0.f) lowbit::detail::fail("quantize_activations_affine: the range of row ", r, " [", lo, ", ", hi, "] is too wide for a float scale");
-            continue;
-        }
-        const float zf = std::fmin(127.f, std::fmax(-127.f, round_nearest_even::apply(-127.f - lo / s)));
-        const auto z = static_cast<std::int32_t>(zf);
-        out.scales[static_cast<std::size_t>(r)] = s;
-        out.zero_points[static_cast<std::size_t>(r)] = z;
-        detail::encode_row<Arch>(row, k, s, z, out.data.data() + r * out.k4);
-    }
+        if (!std::isfinite(s)) lowbit::detail::fail("quantize_activations_affine: the range of row ", r, " [", lo, ", ", hi, "] is too wide for a float scale");
+        if (s == 0.f) return detail::row_parameters{0.f, 0};
+        const float z = std::fmin(127.f, std::fmax(-127.f, round_nearest_even::apply(-127.f - lo / s)));
+        return detail::row_parameters{s, static_cast<std::int32_t>(z)};
+    });
 }
 
 // Static: a calibrated scale s > 0 and zero point z in [-127, 127], the same for every row.
 template <class Arch = arch::native>
 void quantize_activations_static(const float* x, std::int64_t ldx, std::int64_t m, std::int64_t k, float scale, std::int32_t zero_point,
                                  activations_u8& out) {
-    detail::check_activation_args("quantize_activations_static", x, ldx, m, k);
     if (!(scale > 0.f) || !std::isfinite(scale)) lowbit::detail::fail("quantize_activations_static: scale ", scale, " is not finite and > 0");
     if (zero_point < -127 || zero_point > 127) lowbit::detail::fail("quantize_activations_static: zero point ", zero_point, " is outside [-127, 127]");
-    detail::reset(out, m, k, zero_point != 0);
-    for (std::int64_t r = 0; r < m; ++r) {
-        const float* row = x + r * ldx;
-        detail::find_row_range("quantize_activations_static", row, r, k, Arch{});
-        out.scales[static_cast<std::size_t>(r)] = scale;
-        if (zero_point != 0) out.zero_points[static_cast<std::size_t>(r)] = zero_point;
-        detail::encode_row<Arch>(row, k, scale, zero_point, out.data.data() + r * out.k4);
-    }
+    detail::quantize_rows<Arch>("quantize_activations_static", x, ldx, m, k, zero_point != 0, out,
+                                [&](detail::row_range, std::int64_t) { return detail::row_parameters{scale, zero_point}; });
 }
 
 }  // namespace lowbit::gemm

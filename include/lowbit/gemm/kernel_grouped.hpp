@@ -42,41 +42,20 @@ struct grouped_tile_args {
     std::int64_t prefetch_panel;       // a panel to pull into L2 at the pace of this tile, or -1
 };
 
-inline float scale_value(const std::uint8_t* p, float) {
-    float s;
-    std::memcpy(&s, p, sizeof s);
-    return s;
-}
-inline float scale_value(const std::uint8_t* p, fp16) {
-    fp16 s;
-    std::memcpy(&s, p, sizeof s);
-    return s.to_float();
-}
-
-// Channel j's code for k = kk of a record.
-template <class Packed>
-int code_at(const std::uint8_t* rec, std::int64_t j, std::int64_t kk) {
-    if constexpr (Packed::bits == 4) return (rec[(kk / 8) * 64 + 4 * j + kk % 4] >> ((kk % 8) < 4 ? 0 : 4)) & 15;
-    else return rec[(kk / 4) * 64 + 4 * j + kk % 4];
-}
-
 // The layout-aware reference every tag falls back to.
 template <int MR, int NP, class Packed>
 LOWBIT_NO_AUTOVECTORIZE void run_grouped_tile(const grouped_tile_args<Packed>& t, arch::scalar) {
-    using Scale = typename Packed::scale_type;
     const Packed& w = *t.w;
-    const std::int64_t group = w.group, code_bytes = w.code_bytes();
     for (int r = 0; r < MR; ++r)
         for (int c = 0; c < NP * panel_cols; ++c) {
             const std::int64_t j = c % panel_cols;
             float acc = 0.f;
             for (std::int64_t g = 0; g < w.groups; ++g) {
                 const std::uint8_t* rec = w.record(t.panel + c / panel_cols, g);
-                const std::int32_t z = w.affine ? rec[code_bytes + panel_cols * static_cast<std::int64_t>(sizeof(Scale)) + j] : Packed::symmetric_zero_point;
+                const int z = w.zero_point(rec, j);
                 std::int32_t p = 0;
-                for (std::int64_t kk = 0; kk < group; ++kk)
-                    p += (static_cast<std::int32_t>(t.u[r * t.ldu + g * group + kk]) - 128) * (code_at<Packed>(rec, j, kk) - z);
-                acc = std::fma(static_cast<float>(p), scale_value(rec + code_bytes + j * static_cast<std::int64_t>(sizeof(Scale)), Scale{}), acc);
+                for (std::int64_t kk = 0; kk < w.group; ++kk) p += (static_cast<std::int32_t>(t.u[r * t.ldu + g * w.group + kk]) - 128) * (w.code(rec, j, kk) - z);
+                acc = std::fma(static_cast<float>(p), w.scale(rec, j), acc);
             }
             t.out[r * t.ldo + c] = acc * t.row_scales[r];
         }

@@ -22,22 +22,15 @@ namespace lowbit::gemm::detail {
 // panels starting at `w`; `col_sums` are those columns' sums.
 template <int MR, int NP>
 LOWBIT_NO_AUTOVECTORIZE void run_tile(const tile_args& t, arch::scalar) {
-    const std::uint8_t* const u = t.u;
-    const std::int64_t ldu = t.ldu;
-    const std::int8_t* const w = t.w;
-    const std::int64_t k4 = t.k4;
-    const std::int32_t* const col_sums = t.col_sums;
-    std::int32_t* const acc = t.acc;
-    const std::int64_t ldc = t.ldc;
     for (int r = 0; r < MR; ++r)
         for (int c = 0; c < NP * panel_cols; ++c) {
-            const std::int8_t* panel = w + (c / panel_cols) * k4 * panel_cols;
+            const std::int8_t* panel = t.w + (c / panel_cols) * t.k4 * panel_cols;
             const int lane = c % panel_cols;
             std::int32_t sum = 0;
-            for (std::int64_t g = 0; g < k4 / 4; ++g)
+            for (std::int64_t g = 0; g < t.k4 / 4; ++g)
                 for (int b = 0; b < 4; ++b)
-                    sum += static_cast<std::int32_t>(u[r * ldu + 4 * g + b]) * static_cast<std::int32_t>(panel[g * 4 * panel_cols + lane * 4 + b]);
-            acc[r * ldc + c] = sum - 128 * col_sums[c];
+                    sum += static_cast<std::int32_t>(t.u[r * t.ldu + 4 * g + b]) * static_cast<std::int32_t>(panel[g * 4 * panel_cols + lane * 4 + b]);
+            t.acc[r * t.ldc + c] = sum - 128 * t.col_sums[c];
         }
 }
 

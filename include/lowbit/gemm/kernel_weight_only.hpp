@@ -64,7 +64,6 @@ LOWBIT_NO_AUTOVECTORIZE void run_w8f_tile(const w8f_args& t, arch::scalar) {
 template <int MR, int NP, class Scale>
 LOWBIT_NO_AUTOVECTORIZE void run_w4f_tile(const w4f_args<Scale>& t, arch::scalar) {
     const packed_s4<Scale>& w = *t.w;
-    const std::int64_t group = w.group, scale_bytes = panel_cols * static_cast<std::int64_t>(sizeof(Scale));
     const int shift_code = w.affine ? 0 : 8;
     for (int r = 0; r < MR; ++r)
         for (int c = 0; c < NP * panel_cols; ++c) {
@@ -73,11 +72,11 @@ LOWBIT_NO_AUTOVECTORIZE void run_w4f_tile(const w4f_args<Scale>& t, arch::scalar
             for (std::int64_t g = 0; g < w.groups; ++g) {
                 const std::uint8_t* rec = w.record(t.panel + c / panel_cols, g);
                 float p[4] = {0.f, 0.f, 0.f, 0.f};
-                for (std::int64_t kk = 0; kk < group; ++kk)
-                    p[kk % 4] = std::fma(t.x[r * t.ldx + g * group + kk], static_cast<float>(code_at<packed_s4<Scale>>(rec, j, kk) - shift_code), p[kk % 4]);
+                for (std::int64_t kk = 0; kk < w.group; ++kk)
+                    p[kk % 4] = std::fma(t.x[r * t.ldx + g * w.group + kk], static_cast<float>(w.code(rec, j, kk) - shift_code), p[kk % 4]);
                 float d = (p[0] + p[1]) + (p[2] + p[3]);
-                if (w.affine) d = std::fma(-static_cast<float>(rec[w.code_bytes() + scale_bytes + j]), t.xsums[r * t.ldxs + g], d);
-                acc = std::fma(scale_value(rec + w.code_bytes() + j * static_cast<std::int64_t>(sizeof(Scale)), Scale{}), d, acc);
+                if (w.affine) d = std::fma(-static_cast<float>(w.zero_point(rec, j)), t.xsums[r * t.ldxs + g], d);
+                acc = std::fma(w.scale(rec, j), d, acc);
             }
             t.out[r * t.ldo + c] = acc;
         }

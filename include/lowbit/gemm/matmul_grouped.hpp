@@ -24,23 +24,13 @@
 #include "lowbit/core/parallel.hpp"
 #include "lowbit/gemm/activations_u8.hpp"
 #include "lowbit/gemm/epilogue.hpp"
-#include "lowbit/gemm/epilogue_run.hpp"
+#include "lowbit/gemm/driver.hpp"
 #include "lowbit/gemm/kernel_grouped.hpp"
 #include "lowbit/gemm/packed_groups.hpp"
 
 namespace lowbit::gemm {
 
 namespace detail {
-
-template <int NP, class Arch, class Packed>
-void run_grouped_rows(const grouped_tile_args<Packed>& t, int rows, Arch arch) {
-    static_assert(grouped_tile_shape<Arch>::rows <= 3, "run_grouped_rows covers tiles of up to 3 rows");
-    switch (rows) {
-        case 1: run_grouped_tile<1, NP>(t, arch); break;
-        case 2: if constexpr (grouped_tile_shape<Arch>::rows >= 2) run_grouped_tile<2, NP>(t, arch); break;
-        default: if constexpr (grouped_tile_shape<Arch>::rows >= 3) run_grouped_tile<3, NP>(t, arch); break;
-    }
-}
 
 // A[r][g] = sum of the signed activation codes of row r over group g.
 inline std::vector<std::int32_t> group_sums(const activations_u8& a, std::int64_t group) {
@@ -61,39 +51,18 @@ inline std::vector<std::int32_t> group_sums(const activations_u8& a, std::int64_
 template <class Arch = arch::native, int Bits, class Scale, class Out, class... Stages>
 void matmul(const activations_u8& a, const packed_groups<Bits, Scale>& w, const epilogue<Stages...>& ep, Out* y, std::int64_t ldy, parallelism how = 1) {
     using Packed = packed_groups<Bits, Scale>;
-    if (w.n < 1 || w.data.empty()) lowbit::detail::fail("matmul: the weights are not packed");
-    if (a.m < 1 || a.data.empty()) lowbit::detail::fail("matmul: the activations are not quantized");
-    if (a.k != w.k) lowbit::detail::fail("matmul: the activations have k = ", a.k, ", the weights k = ", w.k);
+    detail::check_operands("matmul", a, w, y, ldy);
     if (!a.zero_points.empty()) lowbit::detail::fail("matmul: the activations have zero points; grouped weights take symmetric activations");
-    if (y == nullptr) lowbit::detail::fail("matmul: the output is null");
-    if (ldy < w.n) lowbit::detail::fail("matmul: output row stride ", ldy, " is less than n = ", w.n);
     ep.check(w.n, nullptr);
     const std::vector<std::int32_t> sums = detail::group_sums(a, w.group);
-    constexpr int rows_max = detail::grouped_tile_shape<Arch>::rows, block_panels = detail::grouped_tile_shape<Arch>::panels;
-    constexpr std::int64_t ld = block_panels * panel_cols;
-    const std::int64_t blocks = (w.panels + block_panels - 1) / block_panels;
-    parallel_for(blocks, how, [&](std::int64_t b0, std::int64_t b1) {
-        alignas(64) float tile[static_cast<std::size_t>(rows_max * ld)];
-        alignas(64) std::int32_t scratch[static_cast<std::size_t>(ld)];
-        for (std::int64_t b = b0; b < b1; ++b) {
-            const std::int64_t p0 = b * block_panels;
-            const int np = static_cast<int>(std::min<std::int64_t>(block_panels, w.panels - p0));
-            const std::int64_t c0 = p0 * panel_cols, cols = std::min<std::int64_t>(np * panel_cols, w.n - c0);
-            for (std::int64_t r0 = 0; r0 < a.m; r0 += rows_max) {
-                const int rows = static_cast<int>(std::min<std::int64_t>(rows_max, a.m - r0));
-                const detail::grouped_tile_args<Packed> t{a.row(r0), a.k4, sums.data() + r0 * w.groups, w.groups, a.scales.data() + r0, &w, p0,
-                                                    tile, ld, r0 == 0 && b + 1 < b1 && (b + 2) * block_panels <= w.panels ? p0 + block_panels : -1};
-                if constexpr (block_panels == 1) detail::run_grouped_rows<1>(t, rows, Arch{});
-                else if (np == 1) detail::run_grouped_rows<1>(t, rows, Arch{});
-                else detail::run_grouped_rows<block_panels>(t, rows, Arch{});
-                for (int r = 0; r < rows; ++r) {
-                    const tile_position at{r0 + r, c0, a.scales[static_cast<std::size_t>(r0 + r)], nullptr};
-                    float* values = tile + r * ld;
-                    detail::run_stages<0, Arch>(ep.stages, at, values, scratch, values, cols, y + (r0 + r) * ldy + c0);
-                }
-            }
-        }
-    });
+    using shape = detail::grouped_tile_shape<Arch>;
+    detail::for_each_float_tile<Arch, shape::rows, shape::panels>(
+        a.m, w.n, w.panels, a.scales.data(), ep, y, ldy, how, [&](std::int64_t p0, int np, std::int64_t r0, int rows, std::int64_t prefetch, float* out) {
+            const detail::grouped_tile_args<Packed> t{a.row(r0), a.k4, sums.data() + r0 * w.groups, w.groups, a.scales.data() + r0, &w, p0,
+                                                      out, shape::panels * panel_cols, prefetch};
+            if (np == shape::panels) detail::with_rows<shape::rows>(rows, [&](auto mr) { detail::run_grouped_tile<decltype(mr)::value, shape::panels>(t, Arch{}); });
+            else detail::with_rows<shape::rows>(rows, [&](auto mr) { detail::run_grouped_tile<decltype(mr)::value, 1>(t, Arch{}); });
+        });
 }
 
 namespace detail {

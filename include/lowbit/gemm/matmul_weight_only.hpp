@@ -21,7 +21,7 @@
 #include "lowbit/core/parallel.hpp"
 #include "lowbit/gemm/activations_u8.hpp"
 #include "lowbit/gemm/epilogue.hpp"
-#include "lowbit/gemm/epilogue_run.hpp"
+#include "lowbit/gemm/driver.hpp"
 #include "lowbit/gemm/kernel_weight_only.hpp"
 #include "lowbit/gemm/packed_groups.hpp"
 #include "lowbit/gemm/packed_s8.hpp"
@@ -30,48 +30,14 @@ namespace lowbit::gemm {
 
 namespace detail {
 
-inline void check_weight_only_args(const char* op, const float* x, std::int64_t ldx, std::int64_t m, std::int64_t k, std::int64_t n, const void* y,
+template <class Arch>
+void check_weight_only_args(const char* op, const float* x, std::int64_t ldx, std::int64_t m, std::int64_t k, std::int64_t n, const void* y,
                                    std::int64_t ldy) {
     if (m < 1) lowbit::detail::fail(op, ": m = ", m, " must be at least 1");
     if (x == nullptr || y == nullptr) lowbit::detail::fail(op, ": the activations or the output are null");
     if (ldx < k) lowbit::detail::fail(op, ": row stride ", ldx, " is less than k = ", k);
     if (ldy < n) lowbit::detail::fail(op, ": output row stride ", ldy, " is less than n = ", n);
-    for (std::int64_t r = 0; r < m; ++r) find_row_range(op, x + r * ldx, r, k, arch::scalar{});  // NaN / Inf is an error
-}
-
-// Blocks of `panels_per_block` panels split over threads; `tile(p0, np, r0, rows, prefetch_panel, out)`
-// computes rows r0.. of panels p0.. into `out` (rows ld floats apart); the epilogue runs on each row.
-template <class Arch, int RowsMax, int BlockPanels, class Tile, class... Stages, class Out>
-void for_each_float_tile(std::int64_t m, std::int64_t n, std::int64_t panels, const epilogue<Stages...>& ep, Out* y, std::int64_t ldy, parallelism how,
-                         Tile&& tile) {
-    constexpr std::int64_t ld = BlockPanels * panel_cols;
-    const std::int64_t blocks = (panels + BlockPanels - 1) / BlockPanels;
-    parallel_for(blocks, how, [&](std::int64_t b0, std::int64_t b1) {
-        alignas(64) float out[static_cast<std::size_t>(RowsMax * ld)];
-        alignas(64) std::int32_t scratch[static_cast<std::size_t>(ld)];
-        for (std::int64_t b = b0; b < b1; ++b) {
-            const std::int64_t p0 = b * BlockPanels;
-            const int np = static_cast<int>(std::min<std::int64_t>(BlockPanels, panels - p0));
-            const std::int64_t c0 = p0 * panel_cols, cols = std::min<std::int64_t>(np * panel_cols, n - c0);
-            const bool next_full = b + 1 < b1 && (b + 2) * BlockPanels <= panels;
-            for (std::int64_t r0 = 0; r0 < m; r0 += RowsMax) {
-                const int rows = static_cast<int>(std::min<std::int64_t>(RowsMax, m - r0));
-                tile(p0, np, r0, rows, r0 == 0 && next_full ? p0 + BlockPanels : -1, out);
-                for (int r = 0; r < rows; ++r) {
-                    const tile_position at{r0 + r, c0, 0.f, nullptr};
-                    run_stages<0, Arch>(ep.stages, at, out + r * ld, scratch, out + r * ld, cols, y + (r0 + r) * ldy + c0);
-                }
-            }
-        }
-    });
-}
-
-// Calls run_tile<rows, NP> for rows = 1 .. RowsMax (2 at most).
-template <int RowsMax, int NP, class Run>
-void dispatch_rows(int rows, Run&& run) {
-    static_assert(RowsMax >= 1 && RowsMax <= 2, "weight-only tiles have 1 or 2 rows");
-    if (rows == 1) run(std::integral_constant<int, 1>{}, std::integral_constant<int, NP>{});
-    else if constexpr (RowsMax >= 2) run(std::integral_constant<int, 2>{}, std::integral_constant<int, NP>{});
+    for (std::int64_t r = 0; r < m; ++r) find_row_range(op, x + r * ldx, r, k, Arch{});  // NaN / Inf is an error
 }
 
 }  // namespace detail
@@ -82,7 +48,7 @@ void linear_weight_only(const float* x, std::int64_t ldx, std::int64_t m, const 
                         parallelism how = 1) {
     if (w.n < 1 || w.data.empty()) lowbit::detail::fail("linear_weight_only: the weights are not packed");
     if (w.scales.empty()) lowbit::detail::fail("linear_weight_only: the packed int8 weights have no scales");
-    detail::check_weight_only_args("linear_weight_only", x, ldx, m, w.k, w.n, y, ldy);
+    detail::check_weight_only_args<Arch>("linear_weight_only", x, ldx, m, w.k, w.n, y, ldy);
     ep.check(w.n, nullptr);
     std::vector<float> padded;  // K padded to k4 with zeros, when it is not already
     const float* xs = x;
@@ -93,16 +59,13 @@ void linear_weight_only(const float* x, std::int64_t ldx, std::int64_t m, const 
         xs = padded.data();
         ldxs = w.k4;
     }
-    std::vector<float> scales(static_cast<std::size_t>(w.panels * panel_cols), 0.f);  // padded to whole panels
-    std::copy(w.scales.begin(), w.scales.end(), scales.begin());
     using shape = detail::weight_only_tile_shape<Arch>;
     detail::for_each_float_tile<Arch, shape::rows, shape::panels>(
-        m, w.n, w.panels, ep, y, ldy, how, [&](std::int64_t p0, int np, std::int64_t r0, int rows, std::int64_t prefetch, float* out) {
-            const detail::w8f_args t{xs + r0 * ldxs, ldxs, w.panel(p0), w.k4, scales.data() + p0 * panel_cols, out, shape::panels * panel_cols,
+        m, w.n, w.panels, nullptr, ep, y, ldy, how, [&](std::int64_t p0, int np, std::int64_t r0, int rows, std::int64_t prefetch, float* out) {
+            const detail::w8f_args t{xs + r0 * ldxs, ldxs, w.panel(p0), w.k4, w.scales.data() + p0 * panel_cols, out, shape::panels * panel_cols,
                                      prefetch >= 0 ? w.panel(prefetch) : nullptr};
-            const auto run = [&](auto mr, auto npc) { detail::run_w8f_tile<decltype(mr)::value, decltype(npc)::value>(t, Arch{}); };
-            if (np == shape::panels) detail::dispatch_rows<shape::rows, shape::panels>(rows, run);
-            else detail::dispatch_rows<shape::rows, 1>(rows, run);
+            if (np == shape::panels) detail::with_rows<shape::rows>(rows, [&](auto mr) { detail::run_w8f_tile<decltype(mr)::value, shape::panels>(t, Arch{}); });
+            else detail::with_rows<shape::rows>(rows, [&](auto mr) { detail::run_w8f_tile<decltype(mr)::value, 1>(t, Arch{}); });
         });
 }
 
@@ -111,7 +74,7 @@ template <class Arch = arch::native, class Scale, class Out, class... Stages>
 void linear_weight_only(const float* x, std::int64_t ldx, std::int64_t m, const packed_s4<Scale>& w, Out* y, std::int64_t ldy,
                         const epilogue<Stages...>& ep, parallelism how = 1) {
     if (w.n < 1 || w.data.empty()) lowbit::detail::fail("linear_weight_only: the weights are not packed");
-    detail::check_weight_only_args("linear_weight_only", x, ldx, m, w.k, w.n, y, ldy);
+    detail::check_weight_only_args<Arch>("linear_weight_only", x, ldx, m, w.k, w.n, y, ldy);
     ep.check(w.n, nullptr);
     std::vector<float> xsums;  // affine: the sum of each row's group, in K order
     if (w.affine) {
@@ -125,11 +88,10 @@ void linear_weight_only(const float* x, std::int64_t ldx, std::int64_t m, const 
     }
     using shape = detail::weight_only_tile_shape<Arch>;
     detail::for_each_float_tile<Arch, shape::rows, shape::panels>(
-        m, w.n, w.panels, ep, y, ldy, how, [&](std::int64_t p0, int np, std::int64_t r0, int rows, std::int64_t prefetch, float* out) {
+        m, w.n, w.panels, nullptr, ep, y, ldy, how, [&](std::int64_t p0, int np, std::int64_t r0, int rows, std::int64_t prefetch, float* out) {
             const detail::w4f_args<Scale> t{x + r0 * ldx, ldx, w.affine ? xsums.data() + r0 * w.groups : nullptr, w.groups, &w, p0, out, shape::panels * panel_cols, prefetch};
-            const auto run = [&](auto mr, auto npc) { detail::run_w4f_tile<decltype(mr)::value, decltype(npc)::value>(t, Arch{}); };
-            if (np == shape::panels) detail::dispatch_rows<shape::rows, shape::panels>(rows, run);
-            else detail::dispatch_rows<shape::rows, 1>(rows, run);
+            if (np == shape::panels) detail::with_rows<shape::rows>(rows, [&](auto mr) { detail::run_w4f_tile<decltype(mr)::value, shape::panels>(t, Arch{}); });
+            else detail::with_rows<shape::rows>(rows, [&](auto mr) { detail::run_w4f_tile<decltype(mr)::value, 1>(t, Arch{}); });
         });
 }
 

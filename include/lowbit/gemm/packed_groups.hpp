@@ -46,6 +46,21 @@ struct packed_groups {
 
     const std::uint8_t* record(std::int64_t panel, std::int64_t g) const { return data.data() + (panel * groups + g) * record_bytes; }
     std::int64_t code_bytes() const { return group / chunk_k * 64; }  // of a record; its scales follow
+
+    // Channel j's code for k = kk of a record, its scale, and its zero point.
+    int code(const std::uint8_t* rec, std::int64_t j, std::int64_t kk) const {
+        if constexpr (Bits == 4) return (rec[(kk / 8) * 64 + 4 * j + kk % 4] >> ((kk % 8) < 4 ? 0 : 4)) & 15;
+        else return rec[(kk / 4) * 64 + 4 * j + kk % 4];
+    }
+    float scale(const std::uint8_t* rec, std::int64_t j) const {
+        Scale s;
+        std::memcpy(&s, rec + code_bytes() + j * static_cast<std::int64_t>(sizeof(Scale)), sizeof s);
+        if constexpr (std::is_same_v<Scale, float>) return s;
+        else return s.to_float();
+    }
+    int zero_point(const std::uint8_t* rec, std::int64_t j) const {
+        return affine ? rec[code_bytes() + panel_cols * static_cast<std::int64_t>(sizeof(Scale)) + j] : symmetric_zero_point;
+    }
     std::size_t bytes() const { return data.size(); }
 };
 

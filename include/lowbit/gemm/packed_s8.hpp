@@ -12,6 +12,7 @@
 // the dequantizing epilogue. A packed_s8 is a plain value: the engine owns it, nothing is cached.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <vector>
@@ -31,7 +32,7 @@ struct packed_s8 {
     std::int64_t panels = 0;  // ceil(n / 16)
     std::vector<std::int8_t, xsimd::aligned_allocator<std::int8_t, 64>> data;  // panels * k4 * 16 bytes
     std::vector<std::int32_t> col_sums;                                         // panels * 16: sum_k W[n][k]
-    std::vector<float> scales;                                                  // n per-channel scales, or empty
+    std::vector<float> scales;                                                  // per-channel scales (0 past n), or empty
 
     const std::int8_t* panel(std::int64_t p) const { return data.data() + p * k4 * panel_cols; }
     std::size_t bytes() const { return data.size() + col_sums.size() * sizeof(std::int32_t) + scales.size() * sizeof(float); }
@@ -64,7 +65,8 @@ inline packed_s8 pack_s8(const std::int8_t* w, std::int64_t ldw, std::int64_t n,
     if (scales != nullptr) {
         for (std::int64_t c = 0; c < n; ++c)
             if (!std::isfinite(scales[c]) || scales[c] < 0.f) lowbit::detail::fail("pack_s8: scale ", scales[c], " of channel ", c, " is not finite and >= 0");
-        p.scales.assign(scales, scales + n);
+        p.scales.assign(static_cast<std::size_t>(p.panels * panel_cols), 0.f);  // whole panels: kernels load 16 at a time
+        std::copy(scales, scales + n, p.scales.begin());
     }
     return p;
 }
