@@ -11,6 +11,8 @@
 //   eigen/f32/<M>x<K>x<N>                                      Eigen's float GEMM of the same shape
 //   memory/read/512[/threads:2]                                a streaming read of 512 MiB (DRAM bandwidth)
 //   peak/<instructions>                                        the compute roof of each kernel family
+// Besides M in {1, 8, 64, 512} x (K, N) in {(4096, 4096), (4096, 11008), (11008, 4096)}, W8A8 and
+// oneDNN run 2048 x 4096 x 4096 and 512 x 28672 x 4096, the shapes past the fixed blocking.
 // Counters: GOP/s (2 M K N per call) and, for M = 1, weight_GB/s (weight bytes per second). The run
 // ends with the ratios the targets are stated in (ratio_report.hpp), from this run's medians.
 // "hot" reuses one packed matrix (it sits in L2/L3); "cold" rotates through more than 512 MiB of
@@ -247,7 +249,8 @@ void bm_read(benchmark::State& state, std::size_t mib, int threads) {
         lowbit::parallel_for(static_cast<std::int64_t>(n) / 4096, pool, [&](std::int64_t b, std::int64_t e) {
             benchmark::DoNotOptimize(lowbit_bench::read_sum(x.data() + b * 4096, (e - b) * 4096));
         });
-    state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * n * sizeof(float)));
+    state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * n * sizeof(float)));  // printed in GiB/s
+    state.counters["GB/s"] = benchmark::Counter(static_cast<double>(state.iterations() * n * sizeof(float)) * 1e-9, benchmark::Counter::kIsRate);
 }
 
 template <class Arch>
@@ -322,6 +325,9 @@ std::vector<lowbit_bench::ratio> target_ratios(const std::string& native) {
         r.push_back({"W8A8 " + s1 + " cold: 2 threads / 1", gemm + "w8a8_s32/" + native + "/" + s1 + "/cold/threads:2", "GOP/s",
                      gemm + "w8a8_s32/" + native + "/" + s1 + "/cold", "GOP/s", 1, 1.5});
     }
+    for (const char* s : {"2048x4096x4096", "512x28672x4096"})
+        r.push_back({std::string("W8A8 ") + s + " (blocking.hpp) / oneDNN int8 (hot, s32)", gemm + "w8a8_s32/" + native + "/" + s + "/hot", "GOP/s",
+                     std::string("onednn/u8s8s32/") + s + "/hot", "GOP/s", 1, 0});
     r.push_back({"DRAM probe: 2 threads / 1", dram + "/threads:2", "bytes_per_second", dram, "bytes_per_second", 1, 0});
     for (const auto& [tag, peak] : {std::pair<const char*, const char*>{"avx512bw", "maddubs_zmm"}, {"avx_vnni", "vpdpbusd_ymm"}, {"avx2", "maddubs_ymm"}})
         r.push_back({std::string("W8A8 M=512 4096x4096 ") + tag + " / its peak (" + peak + ")", gemm + "w8a8_s32/" + tag + "/512x4096x4096/hot", "GOP/s",
@@ -363,6 +369,12 @@ int main(int argc, char** argv) {
             register_onednn(s, false, true, 1);
             benchmark::RegisterBenchmark(("eigen/f32/" + s.name()).c_str(), bm_eigen, s)->Unit(benchmark::kMicrosecond)->UseRealTime();
         }
+    // Shapes past the fixed blocking: a long prefill (A larger than L2) and a K whose panels do not
+    // fit L2 (a 70B-class down projection).
+    for (const shape s : {shape{2048, 4096, 4096}, shape{512, 28672, 4096}}) {
+        register_s32<native>(s, false, 1);
+        register_onednn(s, false, false, 1);
+    }
 #if defined(__AVX512VNNI__) && defined(__AVXVNNI__)
     register_other_tags<lowbit::arch::avx512bw, lowbit::arch::avx_vnni, lowbit::arch::avx2>();
 #elif defined(__AVX512BW__)

@@ -106,7 +106,64 @@ TEST_CASE("int8 products at the extremes of the operand range neither overflow n
         std::vector<std::int32_t> got(static_cast<std::size_t>(3 * n));
         gemm::matmul_s32<Arch>(a, p, got.data(), n);
         CHECK(got == want);
+        gemm::matmul_s32<Arch>(a, p, got.data(), n, 1, gemm::blocking{k / 3 / 4 * 4, 2});  // sums carried over 4 passes
+        CHECK(got == want);
     });
+}
+
+TEST_CASE("int8 products are the same for every blocking: passes over K, blocks of rows", "[gemm][s8]") {
+    // The sums carried between passes, the epilogue after the last pass and the prefetch of the
+    // next pass must not change a bit; the affine activations exercise the zero-point correction.
+    lowbit::thread_pool pool(2);
+    lowbit_test::for_each_compiled_tag([&](auto tag) {
+        using Arch = decltype(tag);
+        std::uint32_t seed = 300;
+        for (auto [m, k, n] : {std::tuple<std::int64_t, std::int64_t, std::int64_t>{1, 61, 33}, {9, 130, 40}, {17, 257, 65}, {40, 64, 16}}) {
+            const auto w = random_s8(static_cast<std::size_t>(n * k), seed);
+            const auto x = random_activations(m, k, seed + 1);
+            seed += 2;
+            const gemm::packed_s8 p = gemm::pack_s8(w.data(), k, n, k);
+            gemm::activations_u8 a;
+            gemm::quantize_activations_affine(x.data(), k, m, k, a);
+            const auto want = lowbit_test::reference_product(a, w, n);
+            for (std::int64_t k_pass : {std::int64_t{4}, std::int64_t{8}, std::int64_t{60}, p.k4, p.k4 + 4})
+                for (std::int64_t m_pass : {std::int64_t{1}, std::int64_t{3}, std::int64_t{8}, m})
+                    for (int threads : {1, 0}) {
+                        INFO("tag " << Arch::name << ", " << m << " x " << k << " x " << n << ", k_pass " << k_pass << ", m_pass " << m_pass << ", threads " << threads);
+                        std::vector<std::int32_t> got(static_cast<std::size_t>(m * n), -7);
+                        const gemm::blocking plan{k_pass, m_pass};
+                        if (threads == 0) gemm::matmul_s32<Arch>(a, p, got.data(), n, pool, plan);
+                        else gemm::matmul_s32<Arch>(a, p, got.data(), n, threads, plan);
+                        CHECK(got == want);
+                    }
+        }
+    });
+}
+
+TEST_CASE("the blocking chosen from the shape", "[gemm][s8]") {
+    const std::int64_t l2 = std::int64_t{1} << 20;
+    // One tile of rows, or a block of weights within half of L2: K stays whole, M in one block.
+    for (std::int64_t m : {1, 8}) {
+        const auto plan = gemm::choose_blocking(m, 28672, 8, 2, l2);
+        CHECK(plan.k_pass == 28672);
+        CHECK(plan.m_pass == m);
+    }
+    CHECK(gemm::choose_blocking(512, 11008, 8, 2, l2).k_pass == 11008);
+    // Otherwise equal passes of at most a quarter of L2 that cover K, and blocks of whole tiles.
+    for (std::int64_t k4 : {16388, 28672, 65536})
+        for (std::int64_t m : {9, 512, 4096}) {
+            INFO("k4 " << k4 << ", m " << m);
+            const auto plan = gemm::choose_blocking(m, k4, 8, 2, l2);
+            const std::int64_t passes = (k4 + plan.k_pass - 1) / plan.k_pass;
+            CHECK(plan.k_pass % 4 == 0);
+            CHECK(plan.k_pass < k4);
+            CHECK(plan.k_pass * 32 <= l2 / 4);
+            CHECK((passes - 1) * plan.k_pass < k4);
+            CHECK(passes * plan.k_pass - k4 < 4 * passes);  // equal passes, not a short last one
+            CHECK(plan.m_pass == std::min<std::int64_t>(m, 512));
+        }
+    // A tiny L2 still gives a pass of at least one group of 4.
+    CHECK(gemm::choose_blocking(64, 1024, 8, 2, 16).k_pass == 4);
 }
 
 TEST_CASE("per-row activation quantization: codes, scales, ties, bounds", "[gemm][s8]") {
@@ -257,6 +314,9 @@ TEST_CASE("int8 GEMM arguments are checked", "[gemm][s8]") {
     CHECK_THROWS_WITH(gemm::matmul_s32(a, p, nullptr, 8), Catch::Contains("output is null"));
     CHECK_THROWS_WITH(gemm::matmul_s32(a, p, c.data(), 8, 0), Catch::Contains("threads = 0"));
     CHECK_THROWS_WITH(gemm::matmul_s32(a, gemm::packed_s8{}, c.data(), 8), Catch::Contains("not packed"));
+    CHECK_THROWS_WITH(gemm::matmul_s32(a, p, c.data(), 8, 1, gemm::blocking{6, 8}), Catch::Contains("k_pass = 6 is not a positive multiple of 4"));
+    CHECK_THROWS_WITH(gemm::matmul_s32(a, p, c.data(), 8, 1, gemm::blocking{0, 8}), Catch::Contains("k_pass = 0"));
+    CHECK_THROWS_WITH(gemm::matmul_s32(a, p, c.data(), 8, 1, gemm::blocking{8, 0}), Catch::Contains("m_pass = 0 is not positive"));
     std::vector<float> y(64);
     CHECK_THROWS_WITH(gemm::linear_w8a8(x.data(), 8, 2, p, y.data(), 8), Catch::Contains("no scales"));
 }

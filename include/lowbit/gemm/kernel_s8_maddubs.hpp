@@ -8,7 +8,8 @@
 // which is exact because the activation codes stop at -127 (activations_u8.hpp) and so never meet
 // the one value, -128, whose negation does not fit a byte. VPMADDWD with ones then adds the int16
 // pairs into the int32 lane that holds four k of one channel, the layout VPDPBUSD uses; the sums
-// are those of the signed codes directly, with no column-sum correction.
+// are those of the signed codes directly, with no column-sum correction: the first pass over K
+// starts from zero, later ones from acc.
 #pragma once
 
 #include <cstddef>
@@ -37,16 +38,16 @@ LOWBIT_ALWAYS_INLINE void run_tile(const tile_args& t, arch::avx512bw) {
     const std::uint8_t* const u = t.u;
     const std::int64_t ldu = t.ldu;
     const std::int8_t* const w = t.w;
-    const std::int64_t k4 = t.k4;
+    const std::int64_t panel_bytes = t.panel_bytes, groups = t.groups;
     std::int32_t* const acc = t.acc;
     const std::int64_t ldc = t.ldc;
     constexpr auto mr = static_cast<std::size_t>(MR), np = static_cast<std::size_t>(NP);
     __m512i sum[mr][np];
     for (std::size_t r = 0; r < mr; ++r)
-        for (std::size_t j = 0; j < np; ++j) sum[r][j] = _mm512_setzero_si512();
+        for (std::size_t j = 0; j < np; ++j)
+            sum[r][j] = t.accumulate ? _mm512_loadu_si512(acc + static_cast<std::int64_t>(r) * ldc + static_cast<std::int64_t>(j) * panel_cols) : _mm512_setzero_si512();
     const __m512i ones = _mm512_set1_epi16(1), zero = _mm512_setzero_si512();
-    const std::int64_t panel_bytes = k4 * panel_cols;
-    for (std::int64_t g = 0; g < k4 / 4; ++g) {
+    for (std::int64_t g = 0; g < groups; ++g) {
         __m512i magnitude[np];
         __mmask64 negative[np];
         for (std::size_t j = 0; j < np; ++j) {
@@ -73,16 +74,17 @@ LOWBIT_ALWAYS_INLINE void run_tile(const tile_args& t, arch::avx2) {
     const std::uint8_t* const u = t.u;
     const std::int64_t ldu = t.ldu;
     const std::int8_t* const w = t.w;
-    const std::int64_t k4 = t.k4;
+    const std::int64_t panel_bytes = t.panel_bytes, groups = t.groups;
     std::int32_t* const acc = t.acc;
     const std::int64_t ldc = t.ldc;
     constexpr auto mr = static_cast<std::size_t>(MR), halves = static_cast<std::size_t>(2 * NP);
     __m256i sum[mr][halves];
     for (std::size_t r = 0; r < mr; ++r)
-        for (std::size_t h = 0; h < halves; ++h) sum[r][h] = _mm256_setzero_si256();
+        for (std::size_t h = 0; h < halves; ++h)
+            sum[r][h] = t.accumulate ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(acc + static_cast<std::int64_t>(r) * ldc + static_cast<std::int64_t>(8 * h)))
+                                     : _mm256_setzero_si256();
     const __m256i ones = _mm256_set1_epi16(1);
-    const std::int64_t panel_bytes = k4 * panel_cols;
-    for (std::int64_t g = 0; g < k4 / 4; ++g) {
+    for (std::int64_t g = 0; g < groups; ++g) {
         __m256i wh[halves], magnitude[halves];
         for (std::size_t h = 0; h < halves; ++h) {
             wh[h] = _mm256_load_si256(reinterpret_cast<const __m256i*>(w + static_cast<std::int64_t>(h / 2) * panel_bytes + g * 64 + static_cast<std::int64_t>(h % 2) * 32));

@@ -3,7 +3,7 @@
 //
 // Per group of 4 k: one 64-byte weight load per panel (a zmm, or two ymm halves), one 4-byte
 // activation broadcast per row, a VPDPBUSD per accumulator. The activations are u = q + 128, so
-// the sums are corrected by 128 times the column sums at the end.
+// the first pass over K starts the sums from -128 times the column sums; later passes from acc.
 #pragma once
 
 #include <cstddef>
@@ -30,17 +30,34 @@ LOWBIT_ALWAYS_INLINE void run_tile(const tile_args& t, arch::avx512_vnni) {
     const std::uint8_t* const u = t.u;
     const std::int64_t ldu = t.ldu;
     const std::int8_t* const w = t.w;
-    const std::int64_t k4 = t.k4;
+    const std::int64_t panel_bytes = t.panel_bytes, groups = t.groups;
     const std::int8_t* const prefetch = t.prefetch;
-    __m512i c00 = _mm512_setzero_si512(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
-    __m512i c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
-    const std::int8_t* w1 = w + k4 * panel_cols;
-    for (std::int64_t g = 0; g < k4 / 4; ++g) {
+    const auto start = [&](int r, int j) {
+        if (t.accumulate) return _mm512_loadu_si512(t.acc + r * t.ldc + j * panel_cols);
+        return _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_slli_epi32(_mm512_loadu_si512(t.col_sums + j * panel_cols), 7));
+    };
+    const __m512i z = _mm512_setzero_si512();
+    const __m512i s0 = start(0, 0), s1 = NP > 1 ? start(0, 1) : z;
+    __m512i c00 = s0, c01 = s1, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
+    __m512i c40 = z, c41 = z, c50 = z, c51 = z, c60 = z, c61 = z, c70 = z, c71 = z;
+    const auto init = [&](int r, __m512i& c0, __m512i& c1) {
+        c0 = t.accumulate ? start(r, 0) : s0;
+        if constexpr (NP > 1) c1 = t.accumulate ? start(r, 1) : s1;
+    };
+    if constexpr (MR > 1) init(1, c10, c11);
+    if constexpr (MR > 2) init(2, c20, c21);
+    if constexpr (MR > 3) init(3, c30, c31);
+    if constexpr (MR > 4) init(4, c40, c41);
+    if constexpr (MR > 5) init(5, c50, c51);
+    if constexpr (MR > 6) init(6, c60, c61);
+    if constexpr (MR > 7) init(7, c70, c71);
+    const std::int8_t* w1 = w + panel_bytes;
+    for (std::int64_t g = 0; g < groups; ++g) {
         const __m512i b0 = _mm512_load_si512(w + g * 64);
         __m512i b1 = b0;
         if constexpr (NP > 1) b1 = _mm512_load_si512(w1 + g * 64);
         if (t.prefetch_panels > 0) _mm_prefetch(reinterpret_cast<const char*>(prefetch + g * 64), _MM_HINT_T1);
-        if (NP > 1 && t.prefetch_panels > 1) _mm_prefetch(reinterpret_cast<const char*>(prefetch + k4 * panel_cols + g * 64), _MM_HINT_T1);
+        if (NP > 1 && t.prefetch_panels > 1) _mm_prefetch(reinterpret_cast<const char*>(prefetch + panel_bytes + g * 64), _MM_HINT_T1);
         const auto row = [&](int r, __m512i& c0, __m512i& c1) {
             std::int32_t four;
             __builtin_memcpy(&four, u + r * ldu + 4 * g, 4);
@@ -58,10 +75,8 @@ LOWBIT_ALWAYS_INLINE void run_tile(const tile_args& t, arch::avx512_vnni) {
         if constexpr (MR > 7) row(7, c70, c71);
     }
     const __m512i out[8][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}, {c60, c61}, {c70, c71}};
-    for (int j = 0; j < NP; ++j) {
-        const __m512i shift = _mm512_slli_epi32(_mm512_loadu_si512(t.col_sums + j * panel_cols), 7);
-        for (int r = 0; r < MR; ++r) _mm512_storeu_si512(t.acc + r * t.ldc + j * panel_cols, _mm512_sub_epi32(out[r][j], shift));
-    }
+    for (int j = 0; j < NP; ++j)
+        for (int r = 0; r < MR; ++r) _mm512_storeu_si512(t.acc + r * t.ldc + j * panel_cols, out[r][j]);
 }
 #endif
 
@@ -72,16 +87,19 @@ LOWBIT_ALWAYS_INLINE void run_tile(const tile_args& t, arch::avx_vnni) {
     const std::uint8_t* const u = t.u;
     const std::int64_t ldu = t.ldu;
     const std::int8_t* const w = t.w;
-    const std::int64_t k4 = t.k4;
-    const std::int32_t* const col_sums = t.col_sums;
+    const std::int64_t panel_bytes = t.panel_bytes, groups = t.groups;
     std::int32_t* const acc = t.acc;
     const std::int64_t ldc = t.ldc;
     constexpr auto mr = static_cast<std::size_t>(MR), halves = static_cast<std::size_t>(2 * NP);
     __m256i sum[mr][halves];
-    for (std::size_t r = 0; r < mr; ++r)
-        for (std::size_t h = 0; h < halves; ++h) sum[r][h] = _mm256_setzero_si256();
-    const std::int64_t panel_bytes = k4 * panel_cols;
-    for (std::int64_t g = 0; g < k4 / 4; ++g) {
+    for (std::size_t h = 0; h < halves; ++h) {
+        const auto at = static_cast<std::int64_t>(8 * h);
+        const __m256i shift = _mm256_slli_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(t.col_sums + at)), 7);
+        for (std::size_t r = 0; r < mr; ++r)
+            sum[r][h] = t.accumulate ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(acc + static_cast<std::int64_t>(r) * ldc + at))
+                                     : _mm256_sub_epi32(_mm256_setzero_si256(), shift);
+    }
+    for (std::int64_t g = 0; g < groups; ++g) {
         __m256i wh[halves];
         for (std::size_t h = 0; h < halves; ++h)
             wh[h] = _mm256_load_si256(reinterpret_cast<const __m256i*>(w + static_cast<std::int64_t>(h / 2) * panel_bytes + g * 64 + static_cast<std::int64_t>(h % 2) * 32));
@@ -92,11 +110,9 @@ LOWBIT_ALWAYS_INLINE void run_tile(const tile_args& t, arch::avx_vnni) {
             for (std::size_t h = 0; h < halves; ++h) sum[r][h] = _mm256_dpbusd_avx_epi32(sum[r][h], a, wh[h]);
         }
     }
-    for (std::size_t h = 0; h < halves; ++h) {
-        const __m256i shift = _mm256_slli_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(col_sums + 8 * h)), 7);
+    for (std::size_t h = 0; h < halves; ++h)
         for (std::size_t r = 0; r < mr; ++r)
-            _mm256_storeu_si256(reinterpret_cast<__m256i*>(acc + static_cast<std::int64_t>(r) * ldc + static_cast<std::int64_t>(8 * h)), _mm256_sub_epi32(sum[r][h], shift));
-    }
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(acc + static_cast<std::int64_t>(r) * ldc + static_cast<std::int64_t>(8 * h)), sum[r][h]);
 }
 #endif
 
