@@ -30,8 +30,8 @@
 #include "lowbit/gemm/matmul.hpp"
 #include "lowbit/gemm/matmul_grouped.hpp"
 #include "lowbit/gemm/matmul_weight_only.hpp"
+#include "gemm_baselines.hpp"
 #include "ratio_report.hpp"
-#include "read_probe.hpp"
 #if defined(LOWBIT_BENCH_ONEDNN)
 #include "onednn_matmul.hpp"
 #endif
@@ -40,18 +40,9 @@ namespace gemm = lowbit::gemm;
 
 namespace {
 
-struct shape {
-    std::int64_t m, k, n;
-    std::string name() const { return std::to_string(m) + "x" + std::to_string(k) + "x" + std::to_string(n); }
-};
-
-std::vector<float> activations(std::int64_t m, std::int64_t k) {
-    std::mt19937 gen(2);
-    std::normal_distribution<float> d(0.f, 1.f);
-    std::vector<float> x(static_cast<std::size_t>(m * k));
-    for (auto& v : x) v = d(gen);
-    return x;
-}
+using lowbit_bench::activations;
+using lowbit_bench::set_counters;
+using lowbit_bench::shape;
 
 std::vector<std::int8_t> int8_weights(std::int64_t k, std::int64_t n) {
     std::mt19937 gen(1);
@@ -75,8 +66,7 @@ const std::vector<gemm::packed_s8>& weights(std::int64_t k, std::int64_t n, std:
 }
 
 std::size_t copies_for(bool cold, std::int64_t k, std::int64_t n, std::size_t bytes_per_copy = 0) {
-    const auto bytes = static_cast<std::int64_t>(bytes_per_copy != 0 ? bytes_per_copy : static_cast<std::size_t>(k * n));
-    return cold ? static_cast<std::size_t>((std::int64_t{512} << 20) / bytes + 2) : 1;
+    return lowbit_bench::copies_for(cold, bytes_per_copy != 0 ? bytes_per_copy : static_cast<std::size_t>(k * n));
 }
 
 // Symmetric 4-bit or 8-bit weights in groups of 32 with f16 scales, enough packed copies for cold runs.
@@ -94,12 +84,6 @@ const std::vector<gemm::packed_groups<Bits, lowbit::fp16>>& grouped_weights(std:
     const std::size_t copies = copies_for(cold, k, n, cache[0].bytes());
     while (cache.size() < copies) cache.push_back(cache[0]);
     return cache;
-}
-
-void set_counters(benchmark::State& state, const shape& s, std::size_t weight_bytes) {
-    const double calls = static_cast<double>(state.iterations());
-    state.counters["GOP/s"] = benchmark::Counter(calls * 2.0 * static_cast<double>(s.m * s.k * s.n) * 1e-9, benchmark::Counter::kIsRate);
-    if (s.m == 1) state.counters["weight_GB/s"] = benchmark::Counter(calls * static_cast<double>(weight_bytes) * 1e-9, benchmark::Counter::kIsRate);
 }
 
 template <class Arch>
@@ -189,17 +173,6 @@ void bm_onednn(benchmark::State& state, shape s, bool cold, bool f32_out, int th
 }
 #endif
 
-void bm_eigen(benchmark::State& state, shape s) {
-    using matrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-    const matrix x = matrix::Random(s.m, s.k), w = matrix::Random(s.n, s.k);
-    matrix y(s.m, s.n);
-    for (auto _ : state) {
-        y.noalias() = x * w.transpose();
-        benchmark::DoNotOptimize(y.data());
-    }
-    set_counters(state, s, static_cast<std::size_t>(s.n * s.k) * sizeof(float));
-}
-
 // Instruction throughput on this core: independent chains on fixed registers (16 on zmm, 12 where
 // VEX encodings reach only 16 registers), in assembly (g++ 12 copies intrinsic accumulators between
 // registers every iteration, which would measure the copies). A step is chains x `macs` int8
@@ -240,18 +213,6 @@ void bm_peak_maddubs_ymm(benchmark::State& state) {
     run_peak(state, 12, 32, [] { asm volatile(LOWBIT_CHAINS(LOWBIT_MADDUBS_YMM)::: LOWBIT_CLOBBERS); });
 }
 #endif
-
-void bm_read(benchmark::State& state, std::size_t mib, int threads) {
-    const std::size_t n = mib << 18;  // floats
-    std::vector<float, xsimd::aligned_allocator<float, 64>> x(n, 1.f);
-    lowbit::thread_pool pool(threads);
-    for (auto _ : state)
-        lowbit::parallel_for(static_cast<std::int64_t>(n) / 4096, pool, [&](std::int64_t b, std::int64_t e) {
-            benchmark::DoNotOptimize(lowbit_bench::read_sum(x.data() + b * 4096, (e - b) * 4096));
-        });
-    state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * n * sizeof(float)));  // printed in GiB/s
-    state.counters["GB/s"] = benchmark::Counter(static_cast<double>(state.iterations() * n * sizeof(float)) * 1e-9, benchmark::Counter::kIsRate);
-}
 
 template <class Arch>
 void register_s32(const shape& s, bool cold, int threads) {
@@ -310,15 +271,15 @@ std::vector<lowbit_bench::ratio> target_ratios(const std::string& native) {
         r.push_back({"W8A8 M=8 " + shape + " cold / oneDNN int8 cold", gemm + "w8a8_s32/" + native + "/" + s8 + "/cold", "GOP/s",
                      "onednn/u8s8s32/" + s8 + "/cold", "GOP/s", 1, 1.2});
         r.push_back({"W8A8 M=1 " + shape + " cold weight bytes / DRAM probe", gemm + "w8a8_s32/" + native + "/" + s1 + "/cold", "weight_GB/s", dram,
-                     "bytes_per_second", 1e-9, 0.9});
+                     "GB/s", 1, 0.9});
         r.push_back({"W4A8 g32 M=1 " + shape + " cold weight bytes / DRAM probe", gemm + "w4a8_g32/" + native + "/" + s1 + "/cold", "weight_GB/s", dram,
-                     "bytes_per_second", 1e-9, 0.9});
+                     "GB/s", 1, 0.9});
         r.push_back({"W4A8 g32 M=1 " + shape + " hot GOP/s", gemm + "w4a8_g32/" + native + "/" + s1 + "/hot", "GOP/s", "", "", 1, 150});
         r.push_back({"W4A8 g32 M=1 " + shape + " cold / oneDNN int8 GEMV cold", gemm + "w4a8_g32/" + native + "/" + s1 + "/cold", "GOP/s",
                      "onednn/u8s8s32/" + s1 + "/cold", "GOP/s", 1, 0});
         r.push_back({"W4A8 g32 M=1 " + shape + " cold / Eigen f32 GEMV", gemm + "w4a8_g32/" + native + "/" + s1 + "/cold", "GOP/s", "eigen/f32/" + s1, "GOP/s", 1, 0});
         r.push_back({"weight-only W4 g32 M=1 " + shape + " cold weight bytes / DRAM probe", gemm + "w4f32_g32/" + native + "/" + s1 + "/cold", "weight_GB/s", dram,
-                     "bytes_per_second", 1e-9, 0.85});
+                     "GB/s", 1, 0.85});
         for (const std::string& m : {s64, s512})
             r.push_back({"W8A8 " + m + " hot: 2 threads / 1", gemm + "w8a8_s32/" + native + "/" + m + "/hot/threads:2", "GOP/s",
                          gemm + "w8a8_s32/" + native + "/" + m + "/hot", "GOP/s", 1, 1.8});
@@ -328,7 +289,7 @@ std::vector<lowbit_bench::ratio> target_ratios(const std::string& native) {
     for (const char* s : {"2048x4096x4096", "512x28672x4096"})
         r.push_back({std::string("W8A8 ") + s + " (blocking.hpp) / oneDNN int8 (hot, s32)", gemm + "w8a8_s32/" + native + "/" + s + "/hot", "GOP/s",
                      std::string("onednn/u8s8s32/") + s + "/hot", "GOP/s", 1, 0});
-    r.push_back({"DRAM probe: 2 threads / 1", dram + "/threads:2", "bytes_per_second", dram, "bytes_per_second", 1, 0});
+    r.push_back({"DRAM probe: 2 threads / 1", dram + "/threads:2", "GB/s", dram, "GB/s", 1, 0});
     for (const auto& [tag, peak] : {std::pair<const char*, const char*>{"avx512bw", "maddubs_zmm"}, {"avx_vnni", "vpdpbusd_ymm"}, {"avx2", "maddubs_ymm"}})
         r.push_back({std::string("W8A8 M=512 4096x4096 ") + tag + " / its peak (" + peak + ")", gemm + "w8a8_s32/" + tag + "/512x4096x4096/hot", "GOP/s",
                      std::string("peak/") + peak, "GOP/s", 1, 0});
@@ -367,7 +328,7 @@ int main(int argc, char** argv) {
                 ->Unit(benchmark::kMicrosecond)
                 ->UseRealTime();
             register_onednn(s, false, true, 1);
-            benchmark::RegisterBenchmark(("eigen/f32/" + s.name()).c_str(), bm_eigen, s)->Unit(benchmark::kMicrosecond)->UseRealTime();
+            benchmark::RegisterBenchmark(("eigen/f32/" + s.name()).c_str(), lowbit_bench::bm_eigen, s)->Unit(benchmark::kMicrosecond)->UseRealTime();
         }
     // Shapes past the fixed blocking: a long prefill (A larger than L2) and a K whose panels do not
     // fit L2 (a 70B-class down projection).
@@ -392,8 +353,8 @@ int main(int argc, char** argv) {
 #if defined(__AVX2__)
     benchmark::RegisterBenchmark("peak/maddubs_ymm", bm_peak_maddubs_ymm)->Unit(benchmark::kMillisecond)->UseRealTime();
 #endif
-    benchmark::RegisterBenchmark("memory/read/512", bm_read, std::size_t{512}, 1)->Unit(benchmark::kMillisecond)->UseRealTime();
-    benchmark::RegisterBenchmark("memory/read/512/threads:2", bm_read, std::size_t{512}, 2)->Unit(benchmark::kMillisecond)->UseRealTime();
+    benchmark::RegisterBenchmark("memory/read/512", lowbit_bench::bm_read, std::size_t{512}, 1)->Unit(benchmark::kMillisecond)->UseRealTime();
+    benchmark::RegisterBenchmark("memory/read/512/threads:2", lowbit_bench::bm_read, std::size_t{512}, 2)->Unit(benchmark::kMillisecond)->UseRealTime();
     benchmark::Initialize(&argc, argv);
     if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
     lowbit_bench::ratio_reporter reporter(target_ratios(native::name));

@@ -20,6 +20,13 @@
 namespace lowbit::gemm::detail {
 
 #if defined(__AVX512VNNI__) && defined(__AVX512BW__)
+// Where the sums of row r, panel j start: acc on a later pass over K, else -128 colsum. A function,
+// not a lambda: g++ 12 calls a lambda out of line here, spilling every accumulator around it.
+LOWBIT_ALWAYS_INLINE __m512i start_sums(const tile_args& t, int r, int j) {
+    if (t.accumulate) return _mm512_loadu_si512(t.acc + r * t.ldc + j * panel_cols);
+    return _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_slli_epi32(_mm512_loadu_si512(t.col_sums + j * panel_cols), 7));
+}
+
 // Up to 8 x 2: sixteen accumulators as named variables, the ones the tile does not use removed at
 // compile time (g++ 12 keeps arrays of vector registers in memory across the loop: 1.5-3x slower).
 // The fields of `t` the loop reads are copied to locals: read through the reference, g++ 12 reloads
@@ -32,25 +39,16 @@ LOWBIT_ALWAYS_INLINE void run_tile(const tile_args& t, arch::avx512_vnni) {
     const std::int8_t* const w = t.w;
     const std::int64_t panel_bytes = t.panel_bytes, groups = t.groups;
     const std::int8_t* const prefetch = t.prefetch;
-    const auto start = [&](int r, int j) {
-        if (t.accumulate) return _mm512_loadu_si512(t.acc + r * t.ldc + j * panel_cols);
-        return _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_slli_epi32(_mm512_loadu_si512(t.col_sums + j * panel_cols), 7));
-    };
     const __m512i z = _mm512_setzero_si512();
-    const __m512i s0 = start(0, 0), s1 = NP > 1 ? start(0, 1) : z;
-    __m512i c00 = s0, c01 = s1, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
-    __m512i c40 = z, c41 = z, c50 = z, c51 = z, c60 = z, c61 = z, c70 = z, c71 = z;
-    const auto init = [&](int r, __m512i& c0, __m512i& c1) {
-        c0 = t.accumulate ? start(r, 0) : s0;
-        if constexpr (NP > 1) c1 = t.accumulate ? start(r, 1) : s1;
-    };
-    if constexpr (MR > 1) init(1, c10, c11);
-    if constexpr (MR > 2) init(2, c20, c21);
-    if constexpr (MR > 3) init(3, c30, c31);
-    if constexpr (MR > 4) init(4, c40, c41);
-    if constexpr (MR > 5) init(5, c50, c51);
-    if constexpr (MR > 6) init(6, c60, c61);
-    if constexpr (MR > 7) init(7, c70, c71);
+    __m512i c00 = start_sums(t, 0, 0), c01 = NP > 1 ? start_sums(t, 0, 1) : z;
+    __m512i c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z, c40 = z, c41 = z, c50 = z, c51 = z, c60 = z, c61 = z, c70 = z, c71 = z;
+    if constexpr (MR > 1) c10 = start_sums(t, 1, 0), c11 = NP > 1 ? start_sums(t, 1, 1) : z;
+    if constexpr (MR > 2) c20 = start_sums(t, 2, 0), c21 = NP > 1 ? start_sums(t, 2, 1) : z;
+    if constexpr (MR > 3) c30 = start_sums(t, 3, 0), c31 = NP > 1 ? start_sums(t, 3, 1) : z;
+    if constexpr (MR > 4) c40 = start_sums(t, 4, 0), c41 = NP > 1 ? start_sums(t, 4, 1) : z;
+    if constexpr (MR > 5) c50 = start_sums(t, 5, 0), c51 = NP > 1 ? start_sums(t, 5, 1) : z;
+    if constexpr (MR > 6) c60 = start_sums(t, 6, 0), c61 = NP > 1 ? start_sums(t, 6, 1) : z;
+    if constexpr (MR > 7) c70 = start_sums(t, 7, 0), c71 = NP > 1 ? start_sums(t, 7, 1) : z;
     const std::int8_t* w1 = w + panel_bytes;
     for (std::int64_t g = 0; g < groups; ++g) {
         const __m512i b0 = _mm512_load_si512(w + g * 64);

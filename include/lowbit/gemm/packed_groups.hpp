@@ -122,6 +122,23 @@ packed_groups<Bits, Scale> pack_groups(const std::uint8_t* codes, std::int64_t l
     return p;
 }
 
+// The weights the kernels multiply by, w[n][k] = float(c - z) * s (rows ldw floats apart): what
+// the caller packed, or what a repacked GGUF tensor holds (gguf_weights.hpp).
+template <int Bits, class Scale>
+void dequantize_weights(const packed_groups<Bits, Scale>& p, float* w, std::int64_t ldw) {
+    if (p.n < 1 || p.data.empty()) lowbit::detail::fail("dequantize_weights: the weights are not packed");
+    if (w == nullptr) lowbit::detail::fail("dequantize_weights: the output is null");
+    if (ldw < p.k) lowbit::detail::fail("dequantize_weights: output row stride ", ldw, " is less than k = ", p.k);
+    for (std::int64_t c = 0; c < p.n; ++c)
+        for (std::int64_t g = 0; g < p.groups; ++g) {
+            const std::uint8_t* rec = p.record(c / panel_cols, g);
+            const std::int64_t j = c % panel_cols;
+            const float s = p.scale(rec, j);
+            const int z = p.zero_point(rec, j);
+            for (std::int64_t kk = 0; kk < p.group; ++kk) w[c * ldw + g * p.group + kk] = static_cast<float>(p.code(rec, j, kk) - z) * s;
+        }
+}
+
 // 4-bit codes 0..15 (zero points null: symmetric, z = 8).
 template <class Scale>
 packed_s4<Scale> pack_s4(const std::uint8_t* codes, std::int64_t ldc, std::int64_t n, std::int64_t k, std::int64_t group, const Scale* scales,

@@ -1,0 +1,110 @@
+// GGUF weights in the integer kernels (gemm/gguf_weights.hpp), with the baselines in the same binary.
+//
+//   gguf_gemv/<type>/<arch>/4096x4096/<hot|cold>             M = 1: repacked GGUF weights x activations
+//   gguf_gemm/<type>/<arch>/<M>x4096x4096/<hot|cold>         the same for M = 8 and 64
+//   eigen/f32/<M>x4096x4096                                   Eigen's float GEMM / GEMV of the same shape
+//   memory/read/512                                           a streaming read of 512 MiB (DRAM bandwidth)
+// Activations are float rows quantized per row (int8, symmetric) inside each call, as
+// linear_w4a8 / linear_w8a8 do. Counters: GOP/s and, for M = 1, weight_GB/s (the repacked bytes,
+// which are the GGUF file's bytes). "cold" rotates through more than 512 MiB of copies. The run
+// ends with the ratios from this run's medians.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <benchmark/benchmark.h>
+
+#include "gemm_baselines.hpp"
+#include "lowbit/gemm/gguf_weights.hpp"
+#include "lowbit/gemm/matmul_grouped.hpp"
+#include "lowbit/gguf.hpp"
+#include "ratio_report.hpp"
+
+namespace gemm = lowbit::gemm;
+namespace gguf = lowbit::gguf;
+using lowbit_bench::shape;
+
+namespace {
+
+constexpr std::int64_t rows = 4096, cols = 4096;
+
+// `copies` of one repacked 4096 x 4096 tensor quantized from heavy-tailed weights.
+template <class Type>
+const std::vector<typename gemm::gguf_packing<Type>::packed>& repacked(std::size_t copies) {
+    static std::vector<typename gemm::gguf_packing<Type>::packed> cache;
+    if (cache.empty()) {
+        std::mt19937 gen(1);
+        std::student_t_distribution<float> tails(4.f);
+        std::vector<float> w(static_cast<std::size_t>(rows * cols));
+        for (auto& v : w) v = 0.02f * tails(gen);
+        std::vector<std::byte> q(static_cast<std::size_t>(rows) * Type::row_bytes(cols));
+        gguf::quantize_rows<Type>(w.data(), rows, cols, q.data(), q.size());
+        cache.push_back(gemm::repack_gguf<Type>(q.data(), q.size(), rows, cols));
+    }
+    while (cache.size() < copies) cache.push_back(cache[0]);
+    return cache;
+}
+
+template <class Type, class Arch>
+void bm_gguf(benchmark::State& state, std::int64_t m, bool cold) {
+    const std::size_t count = lowbit_bench::copies_for(cold, repacked<Type>(1)[0].bytes());
+    const auto& w = repacked<Type>(count);
+    const auto x = lowbit_bench::activations(m, cols);
+    std::vector<float> y(static_cast<std::size_t>(m * rows));
+    std::size_t i = 0;
+    for (auto _ : state) {
+        if constexpr (gemm::gguf_packing<Type>::packed::bits == 4) gemm::linear_w4a8<Arch>(x.data(), cols, m, w[i], y.data(), rows);
+        else gemm::linear_w8a8<Arch>(x.data(), cols, m, w[i], y.data(), rows);
+        i = (i + 1) % count;
+        benchmark::DoNotOptimize(y.data());
+    }
+    lowbit_bench::set_counters(state, shape{m, cols, rows}, w[0].bytes());
+}
+
+std::string bench_name(const char* type, const char* arch, std::int64_t m, bool cold) {
+    const std::string temperature = cold ? "/cold" : "/hot";
+    if (m == 1) return std::string("gguf_gemv/") + type + "/" + arch + "/4096x4096" + temperature;
+    return std::string("gguf_gemm/") + type + "/" + arch + "/" + std::to_string(m) + "x4096x4096" + temperature;
+}
+
+template <class Type, class Arch>
+void register_type() {
+    for (std::int64_t m : {1, 8, 64})
+        for (bool cold : {false, true})
+            benchmark::RegisterBenchmark(bench_name(Type::name, Arch::name, m, cold).c_str(), bm_gguf<Type, Arch>, m, cold)
+                ->Unit(benchmark::kMicrosecond)
+                ->UseRealTime();
+}
+
+std::vector<lowbit_bench::ratio> target_ratios(const char* arch) {
+    std::vector<lowbit_bench::ratio> r;
+    for (const char* type : {"q4_0", "q8_0"}) {
+        const std::string hot = bench_name(type, arch, 1, false), cold = bench_name(type, arch, 1, true);
+        r.push_back({std::string(type) + " GEMV hot GOP/s", hot , "GOP/s", "", "", 1, 150});
+        r.push_back({std::string(type) + " GEMV cold weight bytes / DRAM probe", cold , "weight_GB/s", "memory/read/512", "GB/s", 1, 0.85});
+        r.push_back({std::string(type) + " GEMV cold / Eigen f32 GEMV", cold , "GOP/s", "eigen/f32/1x4096x4096", "GOP/s", 1, 0});
+        for (std::int64_t m : {8, 64})
+            r.push_back({std::string(type) + " M=" + std::to_string(m) + " hot / Eigen f32", bench_name(type, arch, m, false) , "GOP/s",
+                         "eigen/f32/" + std::to_string(m) + "x4096x4096", "GOP/s", 1, 0});
+    }
+    return r;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    using native = lowbit::arch::native;
+    register_type<gguf::q4_0, native>();
+    register_type<gguf::q8_0, native>();
+    for (std::int64_t m : {1, 8, 64})
+        benchmark::RegisterBenchmark(("eigen/f32/" + shape{m, cols, rows}.name()).c_str(), lowbit_bench::bm_eigen, shape{m, cols, rows})
+            ->Unit(benchmark::kMicrosecond)
+            ->UseRealTime();
+    benchmark::RegisterBenchmark("memory/read/512", lowbit_bench::bm_read, std::size_t{512}, 1)->Unit(benchmark::kMillisecond)->UseRealTime();
+    benchmark::Initialize(&argc, argv);
+    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+    lowbit_bench::ratio_reporter reporter(target_ratios(native::name));
+    benchmark::RunSpecifiedBenchmarks(&reporter);
+    benchmark::Shutdown();
+    return 0;
+}
