@@ -355,10 +355,5 @@ int main(int argc, char** argv) {
 #endif
     benchmark::RegisterBenchmark("memory/read/512", lowbit_bench::bm_read, std::size_t{512}, 1)->Unit(benchmark::kMillisecond)->UseRealTime();
     benchmark::RegisterBenchmark("memory/read/512/threads:2", lowbit_bench::bm_read, std::size_t{512}, 2)->Unit(benchmark::kMillisecond)->UseRealTime();
-    benchmark::Initialize(&argc, argv);
-    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-    lowbit_bench::ratio_reporter reporter(target_ratios(native::name));
-    benchmark::RunSpecifiedBenchmarks(&reporter);
-    benchmark::Shutdown();
-    return 0;
+    return lowbit_bench::run_benchmarks(argc, argv, target_ratios(native::name));
 }

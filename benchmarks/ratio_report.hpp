@@ -63,4 +63,14 @@ private:
     std::map<std::string, std::map<std::string, double>> values_;
 };
 
+// main's body once the benchmarks are registered: run them, then print `ratios`.
+inline int run_benchmarks(int argc, char** argv, std::vector<ratio> ratios) {
+    benchmark::Initialize(&argc, argv);
+    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+    ratio_reporter reporter(std::move(ratios));
+    benchmark::RunSpecifiedBenchmarks(&reporter);
+    benchmark::Shutdown();
+    return 0;
+}
+
 }  // namespace lowbit_bench
