@@ -4,7 +4,7 @@
 //   gguf_gemm/<type>/<arch>/<M>x4096x4096/<hot|cold>         the same for M = 8 and 64
 //   eigen/f32/<M>x4096x4096                                   Eigen's float GEMM / GEMV of the same shape
 //   memory/read/512                                           a streaming read of 512 MiB (DRAM bandwidth)
-// Activations are float rows quantized per row (int8, symmetric) inside each call, as
+// Types: Q4_0, Q8_0, Q4_K. Activations are float rows quantized per row (int8, symmetric) inside each call, as
 // linear_w4a8 / linear_w8a8 do. Counters: GOP/s and, for M = 1, weight_GB/s (the repacked bytes,
 // which are the GGUF file's bytes). "cold" rotates through more than 512 MiB of copies. The run
 // ends with the ratios from this run's medians.
@@ -78,7 +78,7 @@ void register_type() {
 
 std::vector<lowbit_bench::ratio> target_ratios(const char* arch) {
     std::vector<lowbit_bench::ratio> r;
-    for (const char* type : {"q4_0", "q8_0"}) {
+    for (const char* type : {"q4_0", "q8_0", "q4_K"}) {
         const std::string hot = bench_name(type, arch, 1, false), cold = bench_name(type, arch, 1, true);
         r.push_back({std::string(type) + " GEMV hot GOP/s", hot , "GOP/s", "", "", 1, 150});
         r.push_back({std::string(type) + " GEMV cold weight bytes / DRAM probe", cold , "weight_GB/s", "memory/read/512", "GB/s", 1, 0.85});
@@ -96,6 +96,7 @@ int main(int argc, char** argv) {
     using native = lowbit::arch::native;
     register_type<gguf::q4_0, native>();
     register_type<gguf::q8_0, native>();
+    register_type<gguf::q4_K, native>();
     for (std::int64_t m : {1, 8, 64})
         benchmark::RegisterBenchmark(("eigen/f32/" + shape{m, cols, rows}.name()).c_str(), lowbit_bench::bm_eigen, shape{m, cols, rows})
             ->Unit(benchmark::kMicrosecond)

@@ -1,4 +1,4 @@
-// GGUF tensors in the integer kernels: Q4_0 and Q8_0 repacked losslessly (the packed tensor
+// GGUF tensors in the integer kernels: Q4_0, Q8_0 and Q4_K repacked losslessly (the packed tensor
 // dequantizes to ggml's own floats), products within 2e-6 sum|w a| of float64 on realistic and
 // adversarial weights, the same bits on every tag, and bad tensors rejected.
 #include <catch2/catch.hpp>
@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <limits>
 #include <random>
+#include <type_traits>
 #include <vector>
 
 #include "gemm_support.hpp"
@@ -93,7 +94,7 @@ void check_product(const Packed& p, std::int64_t m, std::uint32_t seed) {
 
 }  // namespace
 
-TEMPLATE_TEST_CASE("GGUF tensors repack losslessly: ggml's own blocks dequantize to ggml's floats", "[gemm][gguf]", gguf::q4_0, gguf::q8_0) {
+TEMPLATE_TEST_CASE("GGUF tensors repack losslessly: ggml's own blocks dequantize to ggml's floats", "[gemm][gguf]", gguf::q4_0, gguf::q8_0, gguf::q4_K) {
     const auto blocks = lowbit_test::gguf::read_file(std::string(TestType::name) + ".blocks.bin");
     const auto want = lowbit_test::gguf::read_floats(std::string(TestType::name) + ".dequant.f32");
     const std::int64_t rows = lowbit_test::gguf::ref_rows, cols = lowbit_test::gguf::ref_cols;
@@ -102,15 +103,17 @@ TEMPLATE_TEST_CASE("GGUF tensors repack losslessly: ggml's own blocks dequantize
     CHECK(p.n == rows);
     CHECK(p.k == cols);
     CHECK(p.group == 32);
-    CHECK_FALSE(p.affine);
     CHECK(lowbit_test::gguf::first_float_difference(dequantized<TestType>(p), want) == -1);
-    // The packing takes the file's bytes (panels of 16 channels: rows padded to 16).
-    CHECK(p.bytes() == 16 * TestType::row_bytes(cols));
+    // The packing takes the file's bytes (panels of 16 channels: rows padded to 16), Q4_K 4 more
+    // per 256 (its 6-bit sub-scales and minima stored as bytes).
+    if constexpr (std::is_same_v<TestType, gguf::q4_K>) CHECK(p.bytes() == 16 * (TestType::row_bytes(cols) + 4 * static_cast<std::size_t>(cols / 256)));
+    else CHECK(p.bytes() == 16 * TestType::row_bytes(cols));
 }
 
-TEMPLATE_TEST_CASE("GGUF tensors repack losslessly: realistic and adversarial rows, odd shapes", "[gemm][gguf]", gguf::q4_0, gguf::q8_0) {
+TEMPLATE_TEST_CASE("GGUF tensors repack losslessly: realistic and adversarial rows, odd shapes", "[gemm][gguf]", gguf::q4_0, gguf::q8_0, gguf::q4_K) {
     std::uint32_t seed = 40;
-    for (auto [rows, cols] : {std::pair<std::int64_t, std::int64_t>{1, 32}, {4, 96}, {17, 256}, {40, 1024}}) {
+    constexpr std::int64_t unit = TestType::block_size;
+    for (auto [rows, cols] : {std::pair<std::int64_t, std::int64_t>{1, unit}, {4, 3 * unit}, {17, 8 * unit}, {40, 4 * unit}}) {
         INFO(TestType::name << " " << rows << " x " << cols);
         const auto w = weights(rows, cols, seed++);
         const auto q = quantized<TestType>(w, rows, cols);
@@ -121,13 +124,14 @@ TEMPLATE_TEST_CASE("GGUF tensors repack losslessly: realistic and adversarial ro
     }
 }
 
-TEMPLATE_TEST_CASE("GGUF products: within 2e-6 sum |w a| of float64, the same bits on every tag", "[gemm][gguf]", gguf::q4_0, gguf::q8_0) {
+TEMPLATE_TEST_CASE("GGUF products: within 2e-6 sum |w a| of float64, the same bits on every tag", "[gemm][gguf]", gguf::q4_0, gguf::q8_0, gguf::q4_K) {
     const auto blocks = lowbit_test::gguf::read_file(std::string(TestType::name) + ".blocks.bin");
     const auto ggml = gemm::repack_gguf<TestType>(blocks.data(), blocks.size(), lowbit_test::gguf::ref_rows, lowbit_test::gguf::ref_cols);
     for (std::int64_t m : {1, 3, 8})
         check_product(ggml, m, 7);
     std::uint32_t seed = 70;
-    for (auto [m, rows, cols] : {std::tuple<std::int64_t, std::int64_t, std::int64_t>{1, 33, 4096}, {5, 20, 288}, {17, 8, 1024}}) {
+    constexpr std::int64_t unit = TestType::block_size;
+    for (auto [m, rows, cols] : {std::tuple<std::int64_t, std::int64_t, std::int64_t>{1, 33, 4096}, {5, 20, 9 * unit}, {17, 8, 4 * unit}}) {
         const auto w = weights(rows, cols, seed++);
         const auto q = quantized<TestType>(w, rows, cols);
         check_product(gemm::repack_gguf<TestType>(q.data(), q.size(), rows, cols), m, seed++);
@@ -146,6 +150,12 @@ TEST_CASE("GGUF repack rejects bad tensors", "[gemm][gguf]") {
     const std::uint16_t nan = 0x7e00;
     std::memcpy(q.data() + 2 * gguf::q4_0::row_bytes(64) + sizeof(gguf::block_q4_0), &nan, sizeof nan);
     CHECK_THROWS_WITH(gemm::repack_gguf<gguf::q4_0>(q.data(), q.size(), 4, 64), Catch::Contains("channel 2, group 1 is not finite"));
+    // Q4_K: a corrupt super-scale (row 2, super-block 1).
+    const std::vector<float> w256(4 * 512, 0.25f);
+    auto q4k = quantized<gguf::q4_K>(w256, 4, 512);
+    std::memcpy(q4k.data() + 2 * gguf::q4_K::row_bytes(512) + sizeof(gguf::block_q4_K), &nan, sizeof nan);
+    CHECK_THROWS_WITH(gemm::repack_gguf<gguf::q4_K>(q4k.data(), q4k.size(), 4, 512), Catch::Contains("channel 2, super-block 1 is not finite"));
+    CHECK_THROWS_WITH(gemm::repack_gguf<gguf::q4_K>(q4k.data(), q4k.size(), 4, 480), Catch::Contains("not a multiple of the block size 256"));
     std::vector<float> out(16);
     CHECK_THROWS_WITH(gemm::dequantize_weights(gemm::packed_s4<fp16>{}, out.data(), 4), Catch::Contains("not packed"));
 }

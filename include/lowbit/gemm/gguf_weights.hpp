@@ -7,9 +7,11 @@
 // are the grouped packings exactly, with groups of 32 and the blocks' fp16 scales:
 //     Q4_0  w = d (q - 8), q 4-bit   ->  packed_s4<fp16>   (symmetric, z = 8)   4.5 bits per weight
 //     Q8_0  w = d q,       q int8    ->  packed_s8g<fp16>  (codes q + 128)      8.5 bits per weight
-// Codes and scales are copied bit for bit, nothing is requantized: the packed tensor dequantizes
-// (gemm::dequantize_weights) to the very floats ggml's dequantizer gives, and takes the file's bytes.
-// The other GGUF types (minima, 5- and 6-bit codes, k-quant super-blocks) are not repacked yet.
+//     Q4_K  w = fl(d sc) q - fl(dmin m) per 32, d, dmin fp16 per 256, sc, m 6-bit
+//                            ->  packed_k4  (its own structure)  4.625 bits per weight (file: 4.5)
+// Codes, scales and minima are copied bit for bit, nothing is requantized: the packed tensor
+// dequantizes (gemm::dequantize_weights) to the very floats ggml's dequantizer gives.
+// The other GGUF types (Q4_1, Q5_*, Q2_K, Q3_K, Q5_K, Q6_K, IQ4_NL) are not repacked yet.
 #pragma once
 
 #include <cstddef>
@@ -21,8 +23,10 @@
 #include "lowbit/core/error.hpp"
 #include "lowbit/core/half.hpp"
 #include "lowbit/formats/gguf/blocks.hpp"
+#include "lowbit/formats/gguf/kquant_phases.hpp"
 #include "lowbit/formats/gguf/types.hpp"
 #include "lowbit/gemm/packed_groups.hpp"
+#include "lowbit/gemm/packed_k4.hpp"
 
 namespace lowbit::gemm {
 
@@ -50,31 +54,79 @@ struct gguf_packing<gguf::q8_0> {
     }
 };
 
-// Repacks the `rows` x `cols` tensor of GGUF type Type held in `src` (at least `bytes` readable).
+// Q4_K is repacked into packed_k4 (its own structure, below); the others have none yet.
+template <>
+struct gguf_packing<gguf::q4_K> {
+    using packed = packed_k4;
+};
+
+namespace detail {
+
+// The shape and size of a rows x cols tensor of Type in `bytes` bytes at `src`.
 template <class Type>
-typename gguf_packing<Type>::packed repack_gguf(const void* src, std::size_t bytes, std::int64_t rows, std::int64_t cols) {
-    using packing = gguf_packing<Type>;
-    using block = typename Type::block;
-    constexpr std::int64_t group = Type::block_size;
+void check_gguf_tensor(const void* src, std::size_t bytes, std::int64_t rows, std::int64_t cols) {
+    constexpr std::int64_t block_size = Type::block_size;
     if (rows < 1 || cols < 1) lowbit::detail::fail("repack_gguf<", Type::name, ">: the tensor is ", rows, " x ", cols, "; both must be at least 1");
-    if (cols % group != 0) lowbit::detail::fail("repack_gguf<", Type::name, ">: cols = ", cols, " is not a multiple of the block size ", group);
+    if (cols % block_size != 0) lowbit::detail::fail("repack_gguf<", Type::name, ">: cols = ", cols, " is not a multiple of the block size ", block_size);
     if (cols > max_k) lowbit::detail::fail("repack_gguf<", Type::name, ">: cols = ", cols, " exceeds ", max_k);
     if (src == nullptr) lowbit::detail::fail("repack_gguf<", Type::name, ">: the tensor data is null");
     const std::size_t row_bytes = Type::row_bytes(cols);
     if (bytes / row_bytes < static_cast<std::size_t>(rows))
         lowbit::detail::fail("repack_gguf<", Type::name, ">: ", rows, " rows of ", cols, " need ", row_bytes * static_cast<std::size_t>(rows), " bytes, the buffer has ", bytes);
-    const std::int64_t blocks = cols / group;
-    std::vector<std::uint8_t> codes(static_cast<std::size_t>(rows * cols));
-    std::vector<fp16> scales(static_cast<std::size_t>(rows * blocks));
+}
+
+// Calls f(row, block index, block) for every block of a checked tensor, each copied out of `src`.
+template <class Type, class F>
+void for_each_gguf_block(const void* src, std::int64_t rows, std::int64_t cols, F&& f) {
+    constexpr std::int64_t block_size = Type::block_size;
+    const std::size_t row_bytes = Type::row_bytes(cols);
     const auto* in = static_cast<const std::byte*>(src);
     for (std::int64_t r = 0; r < rows; ++r)
-        for (std::int64_t b = 0; b < blocks; ++b) {
-            block blk;
-            std::memcpy(&blk, in + static_cast<std::size_t>(r) * row_bytes + static_cast<std::size_t>(b) * sizeof(block), sizeof blk);
-            scales[static_cast<std::size_t>(r * blocks + b)] = packing::decode(blk, codes.data() + r * cols + b * group);
+        for (std::int64_t b = 0; b < cols / block_size; ++b) {
+            typename Type::block blk;
+            std::memcpy(&blk, in + static_cast<std::size_t>(r) * row_bytes + static_cast<std::size_t>(b) * sizeof blk, sizeof blk);
+            f(r, b, blk);
         }
-    // pack_groups rejects a non-finite scale, naming its channel (row) and group (block).
-    return pack_groups<packing::packed::bits>(codes.data(), cols, rows, cols, group, scales.data());
+}
+
+}  // namespace detail
+
+// Repacks the `rows` x `cols` tensor of GGUF type Type held in `src` (at least `bytes` readable).
+template <class Type>
+typename gguf_packing<Type>::packed repack_gguf(const void* src, std::size_t bytes, std::int64_t rows, std::int64_t cols) {
+    using packing = gguf_packing<Type>;
+    using packed = typename packing::packed;
+    constexpr std::int64_t block_size = Type::block_size;
+    detail::check_gguf_tensor<Type>(src, bytes, rows, cols);
+    std::vector<std::uint8_t> codes(static_cast<std::size_t>(rows * cols));
+    if constexpr (std::is_same_v<packed, packed_k4>) {
+        // Q4_K: per 256, fp16 d and dmin, eight 6-bit (sc, m) pairs, 4-bit codes of 32-wide groups
+        // (group 2i + h in the low (h = 0) or high nibbles of bytes 32 i .. 32 i + 31).
+        const std::int64_t supers = cols / block_size, groups = cols / packed_k4::group;
+        std::vector<fp16> d(static_cast<std::size_t>(rows * supers)), dmin(d.size());
+        std::vector<std::uint8_t> sc(static_cast<std::size_t>(rows * groups)), m(sc.size());
+        detail::for_each_gguf_block<Type>(src, rows, cols, [&](std::int64_t r, std::int64_t b, const gguf::block_q4_K& blk) {
+            d[static_cast<std::size_t>(r * supers + b)] = fp16{blk.d};
+            dmin[static_cast<std::size_t>(r * supers + b)] = fp16{blk.dmin};
+            for (int g = 0; g < 8; ++g) {
+                int s = 0, mn = 0;
+                gguf::reference::detail::scale_min_k4(g, blk.scales, s, mn);
+                sc[static_cast<std::size_t>(r * groups + b * 8 + g)] = static_cast<std::uint8_t>(s);
+                m[static_cast<std::size_t>(r * groups + b * 8 + g)] = static_cast<std::uint8_t>(mn);
+                std::uint8_t* out = codes.data() + r * cols + b * block_size + 32 * g;
+                for (int l = 0; l < 32; ++l) out[l] = static_cast<std::uint8_t>(g % 2 ? blk.qs[32 * (g / 2) + l] >> 4 : blk.qs[32 * (g / 2) + l] & 15);
+            }
+        });
+        // pack_k4 rejects a non-finite d or dmin, naming its channel (row) and super-block.
+        return pack_k4(codes.data(), cols, rows, cols, d.data(), dmin.data(), sc.data(), m.data());
+    } else {
+        std::vector<fp16> scales(codes.size() / block_size);
+        detail::for_each_gguf_block<Type>(src, rows, cols, [&](std::int64_t r, std::int64_t b, const typename Type::block& blk) {
+            scales[static_cast<std::size_t>(r * (cols / block_size) + b)] = packing::decode(blk, codes.data() + r * cols + b * block_size);
+        });
+        // pack_groups rejects a non-finite scale, naming its channel (row) and group (block).
+        return pack_groups<packed::bits>(codes.data(), cols, rows, cols, block_size, scales.data());
+    }
 }
 
 }  // namespace lowbit::gemm

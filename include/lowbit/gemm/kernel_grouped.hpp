@@ -22,6 +22,7 @@
 #include "lowbit/core/config.hpp"
 #include "lowbit/core/half.hpp"
 #include "lowbit/gemm/packed_groups.hpp"
+#include "lowbit/gemm/packed_k4.hpp"
 #if defined(__AVX2__)
 #include <immintrin.h>
 #endif
@@ -48,14 +49,26 @@ LOWBIT_NO_AUTOVECTORIZE void run_grouped_tile(const grouped_tile_args<Packed>& t
     const Packed& w = *t.w;
     for (int r = 0; r < MR; ++r)
         for (int c = 0; c < NP * panel_cols; ++c) {
-            const std::int64_t j = c % panel_cols;
+            const std::int64_t panel = t.panel + c / panel_cols, j = c % panel_cols;
             float acc = 0.f;
             for (std::int64_t g = 0; g < w.groups; ++g) {
-                const std::uint8_t* rec = w.record(t.panel + c / panel_cols, g);
-                const int z = w.zero_point(rec, j);
-                std::int32_t p = 0;
-                for (std::int64_t kk = 0; kk < w.group; ++kk) p += (static_cast<std::int32_t>(t.u[r * t.ldu + g * w.group + kk]) - 128) * (w.code(rec, j, kk) - z);
-                acc = std::fma(static_cast<float>(p), w.scale(rec, j), acc);
+                const std::uint8_t* rec = w.record(panel, g);
+                const std::uint8_t* u = t.u + r * t.ldu + g * w.group;
+                if constexpr (std::is_same_v<Packed, packed_k4>) {  // sum q (s c - mn) = s P - mn A
+                    std::int32_t p = 0, a = 0;
+                    for (std::int64_t kk = 0; kk < w.group; ++kk) {
+                        p += (static_cast<std::int32_t>(u[kk]) - 128) * w.code(rec, j, kk);
+                        a += static_cast<std::int32_t>(u[kk]) - 128;
+                    }
+                    const std::uint8_t* hd = w.head(panel, g);
+                    acc = std::fma(static_cast<float>(p), w.scale(hd, rec, j), acc);
+                    acc = std::fma(static_cast<float>(a), -w.min(hd, rec, j), acc);
+                } else {
+                    const int z = w.zero_point(rec, j);
+                    std::int32_t p = 0;
+                    for (std::int64_t kk = 0; kk < w.group; ++kk) p += (static_cast<std::int32_t>(u[kk]) - 128) * (w.code(rec, j, kk) - z);
+                    acc = std::fma(static_cast<float>(p), w.scale(rec, j), acc);
+                }
             }
             t.out[r * t.ldo + c] = acc * t.row_scales[r];
         }
@@ -84,16 +97,14 @@ template <int MR, int NP, class Ops, class Packed>
 LOWBIT_ALWAYS_INLINE void grouped_tile(const grouped_tile_args<Packed>& t) {
     using vi = typename Ops::vi;
     using vf = typename Ops::vf;
-    using Scale = typename Packed::scale_type;
+    constexpr bool k4 = std::is_same_v<Packed, packed_k4>;
     constexpr int per_panel = panel_cols / Ops::lanes, nv = NP * per_panel;
     static_assert(MR >= 1 && MR <= 3 && nv >= 1 && nv <= 2, "the grouped tile is at most 3 rows x 2 vectors");
     constexpr int offset_left = Packed::bits == 8 ? Ops::code_offset8 : 0;  // the dot sums q (c - offset_left)
     const Packed& w = *t.w;
-    const std::int64_t group = w.group, code_bytes = w.code_bytes(), scale_bytes = panel_cols * static_cast<std::int64_t>(sizeof(Scale));
-    const std::int64_t panel_bytes = w.groups * w.record_bytes;
+    const std::int64_t group = w.group, code_bytes = w.code_bytes(), panel_bytes = w.panel_bytes();
     // The byte offset of vector v in a chunk or among a record's per-channel values.
     const auto offset = [&](int v, std::int64_t per_channel) { return (v / per_panel) * panel_bytes + (v % per_panel) * Ops::lanes * per_channel; };
-    const std::uint8_t* prefetch = t.prefetch_panel >= 0 ? w.record(t.prefetch_panel, 0) : nullptr;
     grouped_row<Ops> s0{}, s1{}, s2{};
     const auto each_row = [&](auto&& f) {
         f(s0, 0);
@@ -103,13 +114,13 @@ LOWBIT_ALWAYS_INLINE void grouped_tile(const grouped_tile_args<Packed>& t) {
     each_row([&](grouped_row<Ops>& s, int) { s.a0 = s.a1 = Ops::zero_f(); });
     for (std::int64_t g = 0; g < w.groups; ++g) {
         const std::uint8_t* rec = w.record(t.panel, g);
-        const std::uint8_t* prefetch_group = prefetch != nullptr ? prefetch + g * w.record_bytes : nullptr;
+        const std::uint8_t* prefetch_group = t.prefetch_panel >= 0 ? w.record(t.prefetch_panel, g) : nullptr;
         each_row([&](grouped_row<Ops>& s, int) { s.l0 = s.l1 = s.h0 = s.h1 = Ops::zero_i(); });
         for (std::int64_t i = 0; i < code_bytes / 64; ++i) {
             const vi b0 = Ops::load(rec + i * 64 + offset(0, 4));
             vi b1 = b0;
             if constexpr (nv > 1) b1 = Ops::load(rec + i * 64 + offset(1, 4));
-            if (prefetch != nullptr)
+            if (prefetch_group != nullptr)
                 for (int j = 0; j < NP; ++j) _mm_prefetch(reinterpret_cast<const char*>(prefetch_group + j * panel_bytes + i * 64), _MM_HINT_T1);
             if constexpr (Packed::bits == 4) {
                 const vi cl0 = Ops::low_nibbles(b0), ch0 = Ops::high_nibbles(b0);
@@ -141,21 +152,44 @@ LOWBIT_ALWAYS_INLINE void grouped_tile(const grouped_tile_args<Packed>& t) {
                 });
             }
         }
-        if (prefetch != nullptr)
-            for (int j = 0; j < NP; ++j) _mm_prefetch(reinterpret_cast<const char*>(prefetch_group + j * panel_bytes + code_bytes), _MM_HINT_T1);
+        if (prefetch_group != nullptr)
+            for (int j = 0; j < NP; ++j) {
+                _mm_prefetch(reinterpret_cast<const char*>(prefetch_group + j * panel_bytes + code_bytes), _MM_HINT_T1);
+                if (k4 && g % packed_k4::groups_per_super == 0)
+                    _mm_prefetch(reinterpret_cast<const char*>(prefetch_group + j * panel_bytes - packed_k4::head_bytes), _MM_HINT_T1);
+            }
         const std::uint8_t* tail = rec + code_bytes;
-        const vf scale0 = Ops::load_scales(tail + offset(0, sizeof(Scale)), Scale{});
-        const vf scale1 = nv > 1 ? Ops::load_scales(tail + offset(1, sizeof(Scale)), Scale{}) : scale0;
-        vi z0 = Ops::broadcast(Packed::symmetric_zero_point - offset_left), z1 = z0;  // z - offset_left
-        if (w.affine) {
-            z0 = Ops::sub(Ops::load_zero_points(tail + scale_bytes + offset(0, 1)), Ops::broadcast(offset_left));
-            if constexpr (nv > 1) z1 = Ops::sub(Ops::load_zero_points(tail + scale_bytes + offset(1, 1)), Ops::broadcast(offset_left));
+        if constexpr (k4) {  // s = fl(d sc), -mn = fl(dmin (-m)); acc = fma(P, s, acc), then fma(A, -mn, acc)
+            const std::uint8_t* hd = w.head(t.panel, g);
+            const auto terms = [&](int v, vf& scale, vf& negative_min) {
+                scale = Ops::mul(Ops::load_scales(hd + offset(v, 2), fp16{}), Ops::to_float(Ops::load_zero_points(tail + offset(v, 1))));
+                const vi minus_m = Ops::sub(Ops::zero_i(), Ops::load_zero_points(tail + panel_cols + offset(v, 1)));
+                negative_min = Ops::mul(Ops::load_scales(hd + 2 * panel_cols + offset(v, 2), fp16{}), Ops::to_float(minus_m));
+            };
+            vf scale0, min0, scale1, min1;
+            terms(0, scale0, min0);
+            if constexpr (nv > 1) terms(1, scale1, min1);
+            each_row([&](grouped_row<Ops>& s, int r) {
+                const vf a = Ops::to_float(Ops::broadcast(t.group_sums[r * t.ldg + g]));
+                s.a0 = Ops::fma(a, min0, Ops::fma(Ops::to_float(Ops::add(s.l0, s.h0)), scale0, s.a0));
+                if constexpr (nv > 1) s.a1 = Ops::fma(a, min1, Ops::fma(Ops::to_float(Ops::add(s.l1, s.h1)), scale1, s.a1));
+            });
+        } else {
+            using Scale = typename Packed::scale_type;
+            const std::int64_t scale_bytes = panel_cols * static_cast<std::int64_t>(sizeof(Scale));
+            const vf scale0 = Ops::load_scales(tail + offset(0, sizeof(Scale)), Scale{});
+            const vf scale1 = nv > 1 ? Ops::load_scales(tail + offset(1, sizeof(Scale)), Scale{}) : scale0;
+            vi z0 = Ops::broadcast(Packed::symmetric_zero_point - offset_left), z1 = z0;  // z - offset_left
+            if (w.affine) {
+                z0 = Ops::sub(Ops::load_zero_points(tail + scale_bytes + offset(0, 1)), Ops::broadcast(offset_left));
+                if constexpr (nv > 1) z1 = Ops::sub(Ops::load_zero_points(tail + scale_bytes + offset(1, 1)), Ops::broadcast(offset_left));
+            }
+            each_row([&](grouped_row<Ops>& s, int r) {
+                const vi a = Ops::broadcast(t.group_sums[r * t.ldg + g]);
+                s.a0 = Ops::fma(Ops::to_float(Ops::sub(Ops::add(s.l0, s.h0), Ops::mullo(z0, a))), scale0, s.a0);
+                if constexpr (nv > 1) s.a1 = Ops::fma(Ops::to_float(Ops::sub(Ops::add(s.l1, s.h1), Ops::mullo(z1, a))), scale1, s.a1);
+            });
         }
-        each_row([&](grouped_row<Ops>& s, int r) {
-            const vi a = Ops::broadcast(t.group_sums[r * t.ldg + g]);
-            s.a0 = Ops::fma(Ops::to_float(Ops::sub(Ops::add(s.l0, s.h0), Ops::mullo(z0, a))), scale0, s.a0);
-            if constexpr (nv > 1) s.a1 = Ops::fma(Ops::to_float(Ops::sub(Ops::add(s.l1, s.h1), Ops::mullo(z1, a))), scale1, s.a1);
-        });
     }
     each_row([&](grouped_row<Ops>& s, int r) {
         const vf sa = Ops::set_f(t.row_scales[r]);

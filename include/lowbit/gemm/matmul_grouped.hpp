@@ -47,29 +47,43 @@ inline std::vector<std::int32_t> group_sums(const activations_u8& a, std::int64_
 
 }  // namespace detail
 
+namespace detail {
+
+template <class Arch, class Packed, class Out, class... Stages>
+void matmul_grouped(const activations_u8& a, const Packed& w, const epilogue<Stages...>& ep, Out* y, std::int64_t ldy, parallelism how) {
+    check_operands("matmul", a, w, y, ldy);
+    if (!a.zero_points.empty()) lowbit::detail::fail("matmul: the activations have zero points; grouped weights take symmetric activations");
+    ep.check(w.n, nullptr);
+    const std::vector<std::int32_t> sums = group_sums(a, w.group);
+    using shape = grouped_tile_shape<Arch>;
+    for_each_float_tile<Arch, shape::rows, shape::panels>(
+        a.m, w.n, w.panels, a.scales.data(), ep, y, ldy, how, [&](std::int64_t p0, int np, std::int64_t r0, int rows, std::int64_t prefetch, float* out) {
+            const grouped_tile_args<Packed> t{a.row(r0), a.k4, sums.data() + r0 * w.groups, w.groups, a.scales.data() + r0, &w, p0,
+                                              out, shape::panels * panel_cols, prefetch};
+            if (np == shape::panels) with_rows<shape::rows>(rows, [&](auto mr) { run_grouped_tile<decltype(mr)::value, shape::panels>(t, Arch{}); });
+            else with_rows<shape::rows>(rows, [&](auto mr) { run_grouped_tile<decltype(mr)::value, 1>(t, Arch{}); });
+        });
+}
+
+}  // namespace detail
+
 // y[m][n] (rows ldy apart) = the epilogue of the grouped product (float).
 template <class Arch = arch::native, int Bits, class Scale, class Out, class... Stages>
 void matmul(const activations_u8& a, const packed_groups<Bits, Scale>& w, const epilogue<Stages...>& ep, Out* y, std::int64_t ldy, parallelism how = 1) {
-    using Packed = packed_groups<Bits, Scale>;
-    detail::check_operands("matmul", a, w, y, ldy);
-    if (!a.zero_points.empty()) lowbit::detail::fail("matmul: the activations have zero points; grouped weights take symmetric activations");
-    ep.check(w.n, nullptr);
-    const std::vector<std::int32_t> sums = detail::group_sums(a, w.group);
-    using shape = detail::grouped_tile_shape<Arch>;
-    detail::for_each_float_tile<Arch, shape::rows, shape::panels>(
-        a.m, w.n, w.panels, a.scales.data(), ep, y, ldy, how, [&](std::int64_t p0, int np, std::int64_t r0, int rows, std::int64_t prefetch, float* out) {
-            const detail::grouped_tile_args<Packed> t{a.row(r0), a.k4, sums.data() + r0 * w.groups, w.groups, a.scales.data() + r0, &w, p0,
-                                                      out, shape::panels * panel_cols, prefetch};
-            if (np == shape::panels) detail::with_rows<shape::rows>(rows, [&](auto mr) { detail::run_grouped_tile<decltype(mr)::value, shape::panels>(t, Arch{}); });
-            else detail::with_rows<shape::rows>(rows, [&](auto mr) { detail::run_grouped_tile<decltype(mr)::value, 1>(t, Arch{}); });
-        });
+    detail::matmul_grouped<Arch>(a, w, ep, y, ldy, how);
+}
+
+// ... and for Q4_K-structured weights (packed_k4.hpp): sum_k q (s c - mn) per group.
+template <class Arch = arch::native, class Out, class... Stages>
+void matmul(const activations_u8& a, const packed_k4& w, const epilogue<Stages...>& ep, Out* y, std::int64_t ldy, parallelism how = 1) {
+    detail::matmul_grouped<Arch>(a, w, ep, y, ldy, how);
 }
 
 namespace detail {
 
 // Quantizes the activations per row (symmetric) and runs the grouped product.
-template <class Arch, int Bits, class Scale, class Out, class... Stages>
-void linear_grouped(const char* op, const float* x, std::int64_t ldx, std::int64_t m, const packed_groups<Bits, Scale>& w, Out* y, std::int64_t ldy,
+template <class Arch, class Packed, class Out, class... Stages>
+void linear_grouped(const char* op, const float* x, std::int64_t ldx, std::int64_t m, const Packed& w, Out* y, std::int64_t ldy,
                     const epilogue<Stages...>& ep, parallelism how) {
     if (w.n < 1 || w.data.empty()) lowbit::detail::fail(op, ": the weights are not packed");
     activations_u8 a;
@@ -88,6 +102,18 @@ void linear_w4a8(const float* x, std::int64_t ldx, std::int64_t m, const packed_
 
 template <class Arch = arch::native, class Scale>
 void linear_w4a8(const float* x, std::int64_t ldx, std::int64_t m, const packed_s4<Scale>& w, float* y, std::int64_t ldy, parallelism how = 1) {
+    detail::linear_grouped<Arch>("linear_w4a8", x, ldx, m, w, y, ldy, epilogue<>{}, how);
+}
+
+// W4A8 for Q4_K-structured weights.
+template <class Arch = arch::native, class Out, class... Stages>
+void linear_w4a8(const float* x, std::int64_t ldx, std::int64_t m, const packed_k4& w, Out* y, std::int64_t ldy, const epilogue<Stages...>& ep,
+                 parallelism how = 1) {
+    detail::linear_grouped<Arch>("linear_w4a8", x, ldx, m, w, y, ldy, ep, how);
+}
+
+template <class Arch = arch::native>
+void linear_w4a8(const float* x, std::int64_t ldx, std::int64_t m, const packed_k4& w, float* y, std::int64_t ldy, parallelism how = 1) {
     detail::linear_grouped<Arch>("linear_w4a8", x, ldx, m, w, y, ldy, epilogue<>{}, how);
 }
 

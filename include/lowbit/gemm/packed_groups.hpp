@@ -46,6 +46,7 @@ struct packed_groups {
 
     const std::uint8_t* record(std::int64_t panel, std::int64_t g) const { return data.data() + (panel * groups + g) * record_bytes; }
     std::int64_t code_bytes() const { return group / chunk_k * 64; }  // of a record; its scales follow
+    std::int64_t panel_bytes() const { return groups * record_bytes; }
 
     // Channel j's code for k = kk of a record, its scale, and its zero point.
     int code(const std::uint8_t* rec, std::int64_t j, std::int64_t kk) const {
