@@ -1,9 +1,10 @@
-// GGUF tensors in the integer kernels: Q4_0, Q8_0 and Q4_K repacked losslessly (the packed tensor
+// GGUF tensors in the integer kernels: Q4_0, Q8_0, Q4_K and Q6_K repacked losslessly (the packed tensor
 // dequantizes to ggml's own floats), products within 2e-6 sum|w a| of float64 on realistic and
 // adversarial weights, the same bits on every tag, and bad tensors rejected.
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <random>
@@ -94,7 +95,7 @@ void check_product(const Packed& p, std::int64_t m, std::uint32_t seed) {
 
 }  // namespace
 
-TEMPLATE_TEST_CASE("GGUF tensors repack losslessly: ggml's own blocks dequantize to ggml's floats", "[gemm][gguf]", gguf::q4_0, gguf::q8_0, gguf::q4_K) {
+TEMPLATE_TEST_CASE("GGUF tensors repack losslessly: ggml's own blocks dequantize to ggml's floats", "[gemm][gguf]", gguf::q4_0, gguf::q8_0, gguf::q4_K, gguf::q6_K) {
     const auto blocks = lowbit_test::gguf::read_file(std::string(TestType::name) + ".blocks.bin");
     const auto want = lowbit_test::gguf::read_floats(std::string(TestType::name) + ".dequant.f32");
     const std::int64_t rows = lowbit_test::gguf::ref_rows, cols = lowbit_test::gguf::ref_cols;
@@ -102,15 +103,17 @@ TEMPLATE_TEST_CASE("GGUF tensors repack losslessly: ggml's own blocks dequantize
     const auto p = gemm::repack_gguf<TestType>(blocks.data(), blocks.size(), rows, cols);
     CHECK(p.n == rows);
     CHECK(p.k == cols);
-    CHECK(p.group == 32);
+    CHECK(p.group == (std::is_same_v<TestType, gguf::q6_K> ? 16 : 32));
     CHECK(lowbit_test::gguf::first_float_difference(dequantized<TestType>(p), want) == -1);
     // The packing takes the file's bytes (panels of 16 channels: rows padded to 16), Q4_K 4 more
     // per 256 (its 6-bit sub-scales and minima stored as bytes).
-    if constexpr (std::is_same_v<TestType, gguf::q4_K>) CHECK(p.bytes() == 16 * (TestType::row_bytes(cols) + 4 * static_cast<std::size_t>(cols / 256)));
+    const auto supers = static_cast<std::size_t>(cols / 256);
+    if constexpr (std::is_same_v<TestType, gguf::q4_K>) CHECK(p.bytes() == 16 * (TestType::row_bytes(cols) + 4 * supers));
+    else if constexpr (std::is_same_v<TestType, gguf::q6_K>) CHECK(p.bytes() == 16 * (TestType::row_bytes(cols) + 2 * supers));  // and Q6_K 2 (alignment)
     else CHECK(p.bytes() == 16 * TestType::row_bytes(cols));
 }
 
-TEMPLATE_TEST_CASE("GGUF tensors repack losslessly: realistic and adversarial rows, odd shapes", "[gemm][gguf]", gguf::q4_0, gguf::q8_0, gguf::q4_K) {
+TEMPLATE_TEST_CASE("GGUF tensors repack losslessly: realistic and adversarial rows, odd shapes", "[gemm][gguf]", gguf::q4_0, gguf::q8_0, gguf::q4_K, gguf::q6_K) {
     std::uint32_t seed = 40;
     constexpr std::int64_t unit = TestType::block_size;
     for (auto [rows, cols] : {std::pair<std::int64_t, std::int64_t>{1, unit}, {4, 3 * unit}, {17, 8 * unit}, {40, 4 * unit}}) {
@@ -124,7 +127,7 @@ TEMPLATE_TEST_CASE("GGUF tensors repack losslessly: realistic and adversarial ro
     }
 }
 
-TEMPLATE_TEST_CASE("GGUF products: within 2e-6 sum |w a| of float64, the same bits on every tag", "[gemm][gguf]", gguf::q4_0, gguf::q8_0, gguf::q4_K) {
+TEMPLATE_TEST_CASE("GGUF products: within 2e-6 sum |w a| of float64, the same bits on every tag", "[gemm][gguf]", gguf::q4_0, gguf::q8_0, gguf::q4_K, gguf::q6_K) {
     const auto blocks = lowbit_test::gguf::read_file(std::string(TestType::name) + ".blocks.bin");
     const auto ggml = gemm::repack_gguf<TestType>(blocks.data(), blocks.size(), lowbit_test::gguf::ref_rows, lowbit_test::gguf::ref_cols);
     for (std::int64_t m : {1, 3, 8})
@@ -156,6 +159,9 @@ TEST_CASE("GGUF repack rejects bad tensors", "[gemm][gguf]") {
     std::memcpy(q4k.data() + 2 * gguf::q4_K::row_bytes(512) + sizeof(gguf::block_q4_K), &nan, sizeof nan);
     CHECK_THROWS_WITH(gemm::repack_gguf<gguf::q4_K>(q4k.data(), q4k.size(), 4, 512), Catch::Contains("channel 2, super-block 1 is not finite"));
     CHECK_THROWS_WITH(gemm::repack_gguf<gguf::q4_K>(q4k.data(), q4k.size(), 4, 480), Catch::Contains("not a multiple of the block size 256"));
+    auto q6k = quantized<gguf::q6_K>(w256, 4, 512);
+    std::memcpy(q6k.data() + 3 * gguf::q6_K::row_bytes(512) + offsetof(gguf::block_q6_K, d), &nan, sizeof nan);
+    CHECK_THROWS_WITH(gemm::repack_gguf<gguf::q6_K>(q6k.data(), q6k.size(), 4, 512), Catch::Contains("pack_k6: d of channel 3, super-block 0 is not finite"));
     std::vector<float> out(16);
     CHECK_THROWS_WITH(gemm::dequantize_weights(gemm::packed_s4<fp16>{}, out.data(), 4), Catch::Contains("not packed"));
 }

@@ -2,6 +2,7 @@
 //
 //     const auto w = lowbit::gemm::repack_gguf<lowbit::gguf::q4_0>(bytes, size, rows, cols);  // once, at load
 //     lowbit::gemm::linear_w4a8(x, cols, m, w, y, rows, pool);                               // y = x W^T
+//     (linear_w8a8 for Q8_0, linear_w6a8 for Q6_K; matmul(activations, w, epilogue, ...) for any)
 //
 // A 2-D GGUF tensor of `rows` output channels by `cols` inputs is `rows` rows of blocks. Two types
 // are the grouped packings exactly, with groups of 32 and the blocks' fp16 scales:
@@ -9,9 +10,11 @@
 //     Q8_0  w = d q,       q int8    ->  packed_s8g<fp16>  (codes q + 128)      8.5 bits per weight
 //     Q4_K  w = fl(d sc) q - fl(dmin m) per 32, d, dmin fp16 per 256, sc, m 6-bit
 //                            ->  packed_k4  (its own structure)  4.625 bits per weight (file: 4.5)
+//     Q6_K  w = fl(d sc) (q - 32) per 16, d fp16 per 256, sc int8, q 6-bit
+//                            ->  packed_k6  (its own structure)  6.625 bits per weight (file: 6.5625)
 // Codes, scales and minima are copied bit for bit, nothing is requantized: the packed tensor
 // dequantizes (gemm::dequantize_weights) to the very floats ggml's dequantizer gives.
-// The other GGUF types (Q4_1, Q5_*, Q2_K, Q3_K, Q5_K, Q6_K, IQ4_NL) are not repacked yet.
+// The other GGUF types (Q4_1, Q5_*, Q2_K, Q3_K, Q5_K, IQ4_NL) are not repacked yet.
 #pragma once
 
 #include <cstddef>
@@ -27,6 +30,7 @@
 #include "lowbit/formats/gguf/types.hpp"
 #include "lowbit/gemm/packed_groups.hpp"
 #include "lowbit/gemm/packed_k4.hpp"
+#include "lowbit/gemm/packed_k6.hpp"
 
 namespace lowbit::gemm {
 
@@ -54,10 +58,14 @@ struct gguf_packing<gguf::q8_0> {
     }
 };
 
-// Q4_K is repacked into packed_k4 (its own structure, below); the others have none yet.
+// Q4_K and Q6_K are repacked into packings of their own structure (packed_k4, packed_k6).
 template <>
 struct gguf_packing<gguf::q4_K> {
     using packed = packed_k4;
+};
+template <>
+struct gguf_packing<gguf::q6_K> {
+    using packed = packed_k6;
 };
 
 namespace detail {
@@ -119,6 +127,25 @@ typename gguf_packing<Type>::packed repack_gguf(const void* src, std::size_t byt
         });
         // pack_k4 rejects a non-finite d or dmin, naming its channel (row) and super-block.
         return pack_k4(codes.data(), cols, rows, cols, d.data(), dmin.data(), sc.data(), m.data());
+    } else if constexpr (std::is_same_v<packed, packed_k6>) {
+        // Q6_K: per 256, fp16 d and sixteen int8 scales; element i = 128 h + 32 quarter + l has
+        // its low four bits in ql[64 h + l + 32 (quarter & 1)] (low nibble for quarters 0, 1) and
+        // its top two in bits 2 quarter of qh[32 h + l].
+        const std::int64_t supers = cols / block_size, groups = cols / packed_k6::group;
+        std::vector<fp16> d(static_cast<std::size_t>(rows * supers));
+        std::vector<std::int8_t> sc(static_cast<std::size_t>(rows * groups));
+        detail::for_each_gguf_block<Type>(src, rows, cols, [&](std::int64_t r, std::int64_t b, const gguf::block_q6_K& blk) {
+            d[static_cast<std::size_t>(r * supers + b)] = fp16{blk.d};
+            for (int g = 0; g < 16; ++g) sc[static_cast<std::size_t>(r * groups + b * 16 + g)] = blk.scales[g];
+            std::uint8_t* out = codes.data() + r * cols + b * block_size;
+            for (int i = 0; i < 256; ++i) {
+                const int h = i / 128, quarter = i % 128 / 32, l = i % 32;
+                const int low = blk.ql[64 * h + l + 32 * (quarter & 1)];
+                out[i] = static_cast<std::uint8_t>((quarter < 2 ? low & 15 : low >> 4) | ((blk.qh[32 * h + l] >> (2 * quarter)) & 3) << 4);
+            }
+        });
+        // pack_k6 rejects a non-finite d, naming its channel (row) and super-block.
+        return pack_k6(codes.data(), cols, rows, cols, d.data(), sc.data());
     } else {
         std::vector<fp16> scales(codes.size() / block_size);
         detail::for_each_gguf_block<Type>(src, rows, cols, [&](std::int64_t r, std::int64_t b, const typename Type::block& blk) {

@@ -23,6 +23,7 @@
 #include "lowbit/core/half.hpp"
 #include "lowbit/gemm/packed_groups.hpp"
 #include "lowbit/gemm/packed_k4.hpp"
+#include "lowbit/gemm/packed_k6.hpp"
 #if defined(__AVX2__)
 #include <immintrin.h>
 #endif
@@ -54,7 +55,11 @@ LOWBIT_NO_AUTOVECTORIZE void run_grouped_tile(const grouped_tile_args<Packed>& t
             for (std::int64_t g = 0; g < w.groups; ++g) {
                 const std::uint8_t* rec = w.record(panel, g);
                 const std::uint8_t* u = t.u + r * t.ldu + g * w.group;
-                if constexpr (std::is_same_v<Packed, packed_k4>) {  // sum q (s c - mn) = s P - mn A
+                if constexpr (std::is_same_v<Packed, packed_k6>) {
+                    std::int32_t p = 0;
+                    for (std::int64_t kk = 0; kk < w.group; ++kk) p += (static_cast<std::int32_t>(u[kk]) - 128) * (w.code(rec, j, kk) - packed_k6::zero_point);
+                    acc = std::fma(static_cast<float>(p), w.scale(w.head(panel, g), g, j), acc);
+                } else if constexpr (std::is_same_v<Packed, packed_k4>) {  // sum q (s c - mn) = s P - mn A
                     std::int32_t p = 0, a = 0;
                     for (std::int64_t kk = 0; kk < w.group; ++kk) {
                         p += (static_cast<std::int32_t>(u[kk]) - 128) * w.code(rec, j, kk);
@@ -97,7 +102,7 @@ template <int MR, int NP, class Ops, class Packed>
 LOWBIT_ALWAYS_INLINE void grouped_tile(const grouped_tile_args<Packed>& t) {
     using vi = typename Ops::vi;
     using vf = typename Ops::vf;
-    constexpr bool k4 = std::is_same_v<Packed, packed_k4>;
+    constexpr bool k4 = std::is_same_v<Packed, packed_k4>, k6 = std::is_same_v<Packed, packed_k6>;
     constexpr int per_panel = panel_cols / Ops::lanes, nv = NP * per_panel;
     static_assert(MR >= 1 && MR <= 3 && nv >= 1 && nv <= 2, "the grouped tile is at most 3 rows x 2 vectors");
     constexpr int offset_left = Packed::bits == 8 ? Ops::code_offset8 : 0;  // the dot sums q (c - offset_left)
@@ -122,12 +127,23 @@ LOWBIT_ALWAYS_INLINE void grouped_tile(const grouped_tile_args<Packed>& t) {
             if constexpr (nv > 1) b1 = Ops::load(rec + i * 64 + offset(1, 4));
             if (prefetch_group != nullptr)
                 for (int j = 0; j < NP; ++j) _mm_prefetch(reinterpret_cast<const char*>(prefetch_group + j * panel_bytes + i * 64), _MM_HINT_T1);
-            if constexpr (Packed::bits == 4) {
-                const vi cl0 = Ops::low_nibbles(b0), ch0 = Ops::high_nibbles(b0);
+            if constexpr (Packed::bits == 4 || Packed::bits == 6) {
+                vi cl0 = Ops::low_nibbles(b0), ch0 = Ops::high_nibbles(b0);
                 vi cl1 = cl0, ch1 = ch0;
                 if constexpr (nv > 1) {
                     cl1 = Ops::low_nibbles(b1);
                     ch1 = Ops::high_nibbles(b1);
+                }
+                if constexpr (k6) {  // the top two bits of each code from the third chunk
+                    const int shift = static_cast<int>(4 * i);
+                    const vi top0 = Ops::load(rec + 128 + offset(0, 4));
+                    cl0 = Ops::or_(cl0, Ops::top_bits(top0, shift));
+                    ch0 = Ops::or_(ch0, Ops::top_bits(top0, shift + 2));
+                    if constexpr (nv > 1) {
+                        const vi top1 = Ops::load(rec + 128 + offset(1, 4));
+                        cl1 = Ops::or_(cl1, Ops::top_bits(top1, shift));
+                        ch1 = Ops::or_(ch1, Ops::top_bits(top1, shift + 2));
+                    }
                 }
                 each_row([&](grouped_row<Ops>& s, int r) {
                     const std::uint8_t* ur = t.u + r * t.ldu + g * group + 8 * i;
@@ -157,6 +173,9 @@ LOWBIT_ALWAYS_INLINE void grouped_tile(const grouped_tile_args<Packed>& t) {
                 _mm_prefetch(reinterpret_cast<const char*>(prefetch_group + j * panel_bytes + code_bytes), _MM_HINT_T1);
                 if (k4 && g % packed_k4::groups_per_super == 0)
                     _mm_prefetch(reinterpret_cast<const char*>(prefetch_group + j * panel_bytes - packed_k4::head_bytes), _MM_HINT_T1);
+                if (k6 && g % packed_k6::groups_per_super == 0)
+                    for (std::int64_t line = 0; line < packed_k6::head_bytes; line += 64)
+                        _mm_prefetch(reinterpret_cast<const char*>(prefetch_group + j * panel_bytes - packed_k6::head_bytes + line), _MM_HINT_T1);
             }
         const std::uint8_t* tail = rec + code_bytes;
         if constexpr (k4) {  // s = fl(d sc), -mn = fl(dmin (-m)); acc = fma(P, s, acc), then fma(A, -mn, acc)
@@ -173,6 +192,18 @@ LOWBIT_ALWAYS_INLINE void grouped_tile(const grouped_tile_args<Packed>& t) {
                 const vf a = Ops::to_float(Ops::broadcast(t.group_sums[r * t.ldg + g]));
                 s.a0 = Ops::fma(a, min0, Ops::fma(Ops::to_float(Ops::add(s.l0, s.h0)), scale0, s.a0));
                 if constexpr (nv > 1) s.a1 = Ops::fma(a, min1, Ops::fma(Ops::to_float(Ops::add(s.l1, s.h1)), scale1, s.a1));
+            });
+        } else if constexpr (k6) {  // s = fl(d sc), P = sum q c - 32 A
+            const std::uint8_t* hd = w.head(t.panel, g);
+            const std::uint8_t* sc = hd + g % packed_k6::groups_per_super * panel_cols;
+            const vf scale0 = Ops::mul(Ops::load_scales(hd + packed_k6::d_offset + offset(0, 2), fp16{}), Ops::to_float(Ops::load_s8(sc + offset(0, 1))));
+            vf scale1 = scale0;
+            if constexpr (nv > 1) scale1 = Ops::mul(Ops::load_scales(hd + packed_k6::d_offset + offset(1, 2), fp16{}), Ops::to_float(Ops::load_s8(sc + offset(1, 1))));
+            const vi z = Ops::broadcast(packed_k6::zero_point);
+            each_row([&](grouped_row<Ops>& s, int r) {
+                const vi a = Ops::broadcast(t.group_sums[r * t.ldg + g]);
+                s.a0 = Ops::fma(Ops::to_float(Ops::sub(Ops::add(s.l0, s.h0), Ops::mullo(z, a))), scale0, s.a0);
+                if constexpr (nv > 1) s.a1 = Ops::fma(Ops::to_float(Ops::sub(Ops::add(s.l1, s.h1), Ops::mullo(z, a))), scale1, s.a1);
             });
         } else {
             using Scale = typename Packed::scale_type;
@@ -233,6 +264,12 @@ struct zmm_ops {
     static vf load_scales(const std::uint8_t* p, float) { return _mm512_loadu_ps(p); }
     static vf load_scales(const std::uint8_t* p, fp16) { return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))); }
     static vi load_zero_points(const std::uint8_t* p) { return _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
+    static vi load_s8(const std::uint8_t* p) { return _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
+    static vi or_(vi a, vi b) { return _mm512_or_si512(a, b); }
+    // Bits shift, shift + 1 of every byte, moved to bits 4, 5 (shift is 0, 2, 4 or 6).
+    static vi top_bits(vi v, int shift) {
+        return _mm512_and_si512(_mm512_slli_epi16(_mm512_srli_epi16(v, shift), 4), _mm512_set1_epi8(0x30));
+    }
     static vf to_float(vi v) { return _mm512_cvtepi32_ps(v); }
     static vf fma(vf a, vf b, vf c) { return _mm512_fmadd_ps(a, b, c); }
     static vf mul(vf a, vf b) { return _mm512_mul_ps(a, b); }
@@ -284,6 +321,9 @@ struct ymm_ops {
     static vf load_scales(const std::uint8_t* p, float) { return _mm256_loadu_ps(reinterpret_cast<const float*>(p)); }
     static vf load_scales(const std::uint8_t* p, fp16) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
     static vi load_zero_points(const std::uint8_t* p) { return _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))); }
+    static vi load_s8(const std::uint8_t* p) { return _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))); }
+    static vi or_(vi a, vi b) { return _mm256_or_si256(a, b); }
+    static vi top_bits(vi v, int shift) { return _mm256_and_si256(_mm256_slli_epi16(_mm256_srli_epi16(v, shift), 4), _mm256_set1_epi8(0x30)); }
     static vf to_float(vi v) { return _mm256_cvtepi32_ps(v); }
     static vf fma(vf a, vf b, vf c) { return _mm256_fmadd_ps(a, b, c); }
     static vf mul(vf a, vf b) { return _mm256_mul_ps(a, b); }
