@@ -1,4 +1,4 @@
-// GGUF tensors in the integer kernels: Q4_0, Q8_0, Q4_K and Q6_K repacked losslessly (the packed tensor
+// GGUF tensors in the integer kernels: Q4_0, Q8_0, Q4_K, Q5_K and Q6_K repacked losslessly (the packed tensor
 // dequantizes to ggml's own floats), products within 2e-6 sum|w a| of float64 on realistic and
 // adversarial weights, the same bits on every tag, and bad tensors rejected.
 #include <catch2/catch.hpp>
@@ -95,7 +95,7 @@ void check_product(const Packed& p, std::int64_t m, std::uint32_t seed) {
 
 }  // namespace
 
-TEMPLATE_TEST_CASE("GGUF tensors repack losslessly: ggml's own blocks dequantize to ggml's floats", "[gemm][gguf]", gguf::q4_0, gguf::q8_0, gguf::q4_K, gguf::q6_K) {
+TEMPLATE_TEST_CASE("GGUF tensors repack losslessly: ggml's own blocks dequantize to ggml's floats", "[gemm][gguf]", gguf::q4_0, gguf::q8_0, gguf::q4_K, gguf::q5_K, gguf::q6_K) {
     const auto blocks = lowbit_test::gguf::read_file(std::string(TestType::name) + ".blocks.bin");
     const auto want = lowbit_test::gguf::read_floats(std::string(TestType::name) + ".dequant.f32");
     const std::int64_t rows = lowbit_test::gguf::ref_rows, cols = lowbit_test::gguf::ref_cols;
@@ -108,12 +108,12 @@ TEMPLATE_TEST_CASE("GGUF tensors repack losslessly: ggml's own blocks dequantize
     // The packing takes the file's bytes (panels of 16 channels: rows padded to 16), Q4_K 4 more
     // per 256 (its 6-bit sub-scales and minima stored as bytes).
     const auto supers = static_cast<std::size_t>(cols / 256);
-    if constexpr (std::is_same_v<TestType, gguf::q4_K>) CHECK(p.bytes() == 16 * (TestType::row_bytes(cols) + 4 * supers));
+    if constexpr (std::is_same_v<TestType, gguf::q4_K> || std::is_same_v<TestType, gguf::q5_K>) CHECK(p.bytes() == 16 * (TestType::row_bytes(cols) + 4 * supers));
     else if constexpr (std::is_same_v<TestType, gguf::q6_K>) CHECK(p.bytes() == 16 * (TestType::row_bytes(cols) + 2 * supers));  // and Q6_K 2 (alignment)
     else CHECK(p.bytes() == 16 * TestType::row_bytes(cols));
 }
 
-TEMPLATE_TEST_CASE("GGUF tensors repack losslessly: realistic and adversarial rows, odd shapes", "[gemm][gguf]", gguf::q4_0, gguf::q8_0, gguf::q4_K, gguf::q6_K) {
+TEMPLATE_TEST_CASE("GGUF tensors repack losslessly: realistic and adversarial rows, odd shapes", "[gemm][gguf]", gguf::q4_0, gguf::q8_0, gguf::q4_K, gguf::q5_K, gguf::q6_K) {
     std::uint32_t seed = 40;
     constexpr std::int64_t unit = TestType::block_size;
     for (auto [rows, cols] : {std::pair<std::int64_t, std::int64_t>{1, unit}, {4, 3 * unit}, {17, 8 * unit}, {40, 4 * unit}}) {
@@ -127,7 +127,7 @@ TEMPLATE_TEST_CASE("GGUF tensors repack losslessly: realistic and adversarial ro
     }
 }
 
-TEMPLATE_TEST_CASE("GGUF products: within 2e-6 sum |w a| of float64, the same bits on every tag", "[gemm][gguf]", gguf::q4_0, gguf::q8_0, gguf::q4_K, gguf::q6_K) {
+TEMPLATE_TEST_CASE("GGUF products: within 2e-6 sum |w a| of float64, the same bits on every tag", "[gemm][gguf]", gguf::q4_0, gguf::q8_0, gguf::q4_K, gguf::q5_K, gguf::q6_K) {
     const auto blocks = lowbit_test::gguf::read_file(std::string(TestType::name) + ".blocks.bin");
     const auto ggml = gemm::repack_gguf<TestType>(blocks.data(), blocks.size(), lowbit_test::gguf::ref_rows, lowbit_test::gguf::ref_cols);
     for (std::int64_t m : {1, 3, 8})

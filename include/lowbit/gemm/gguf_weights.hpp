@@ -2,7 +2,7 @@
 //
 //     const auto w = lowbit::gemm::repack_gguf<lowbit::gguf::q4_0>(bytes, size, rows, cols);  // once, at load
 //     lowbit::gemm::linear_w4a8(x, cols, m, w, y, rows, pool);                               // y = x W^T
-//     (linear_w8a8 for Q8_0, linear_w6a8 for Q6_K; matmul(activations, w, epilogue, ...) for any)
+//     (linear_w8a8 for Q8_0, linear_w5a8 for Q5_K, linear_w6a8 for Q6_K; matmul(activations, w, ...) for any)
 //
 // A 2-D GGUF tensor of `rows` output channels by `cols` inputs is `rows` rows of blocks. Two types
 // are the grouped packings exactly, with groups of 32 and the blocks' fp16 scales:
@@ -10,11 +10,12 @@
 //     Q8_0  w = d q,       q int8    ->  packed_s8g<fp16>  (codes q + 128)      8.5 bits per weight
 //     Q4_K  w = fl(d sc) q - fl(dmin m) per 32, d, dmin fp16 per 256, sc, m 6-bit
 //                            ->  packed_k4  (its own structure)  4.625 bits per weight (file: 4.5)
+//     Q5_K  the same with 5-bit q      ->  packed_k5                       5.625 bits per weight (file: 5.5)
 //     Q6_K  w = fl(d sc) (q - 32) per 16, d fp16 per 256, sc int8, q 6-bit
 //                            ->  packed_k6  (its own structure)  6.625 bits per weight (file: 6.5625)
 // Codes, scales and minima are copied bit for bit, nothing is requantized: the packed tensor
 // dequantizes (gemm::dequantize_weights) to the very floats ggml's dequantizer gives.
-// The other GGUF types (Q4_1, Q5_*, Q2_K, Q3_K, Q5_K, IQ4_NL) are not repacked yet.
+// The other GGUF types (Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, IQ4_NL) are not repacked yet.
 #pragma once
 
 #include <cstddef>
@@ -58,10 +59,14 @@ struct gguf_packing<gguf::q8_0> {
     }
 };
 
-// Q4_K and Q6_K are repacked into packings of their own structure (packed_k4, packed_k6).
+// Q4_K, Q5_K and Q6_K are repacked into packings of their own structure (packed_k4 / k5, packed_k6).
 template <>
 struct gguf_packing<gguf::q4_K> {
     using packed = packed_k4;
+};
+template <>
+struct gguf_packing<gguf::q5_K> {
+    using packed = packed_k5;
 };
 template <>
 struct gguf_packing<gguf::q6_K> {
@@ -107,13 +112,14 @@ typename gguf_packing<Type>::packed repack_gguf(const void* src, std::size_t byt
     constexpr std::int64_t block_size = Type::block_size;
     detail::check_gguf_tensor<Type>(src, bytes, rows, cols);
     std::vector<std::uint8_t> codes(static_cast<std::size_t>(rows * cols));
-    if constexpr (std::is_same_v<packed, packed_k4>) {
-        // Q4_K: per 256, fp16 d and dmin, eight 6-bit (sc, m) pairs, 4-bit codes of 32-wide groups
-        // (group 2i + h in the low (h = 0) or high nibbles of bytes 32 i .. 32 i + 31).
+    if constexpr (is_packed_k4<packed>) {
+        // Q4_K / Q5_K: per 256, fp16 d and dmin, eight 6-bit (sc, m) pairs, 4-bit codes of 32-wide
+        // groups (group 2i + h in the low (h = 0) or high nibbles of bytes 32 i .. 32 i + 31) and,
+        // for Q5_K, their fifth bits (bit g of qh[l] for element l of group g).
         const std::int64_t supers = cols / block_size, groups = cols / packed_k4::group;
         std::vector<fp16> d(static_cast<std::size_t>(rows * supers)), dmin(d.size());
         std::vector<std::uint8_t> sc(static_cast<std::size_t>(rows * groups)), m(sc.size());
-        detail::for_each_gguf_block<Type>(src, rows, cols, [&](std::int64_t r, std::int64_t b, const gguf::block_q4_K& blk) {
+        detail::for_each_gguf_block<Type>(src, rows, cols, [&](std::int64_t r, std::int64_t b, const typename Type::block& blk) {
             d[static_cast<std::size_t>(r * supers + b)] = fp16{blk.d};
             dmin[static_cast<std::size_t>(r * supers + b)] = fp16{blk.dmin};
             for (int g = 0; g < 8; ++g) {
@@ -122,11 +128,14 @@ typename gguf_packing<Type>::packed repack_gguf(const void* src, std::size_t byt
                 sc[static_cast<std::size_t>(r * groups + b * 8 + g)] = static_cast<std::uint8_t>(s);
                 m[static_cast<std::size_t>(r * groups + b * 8 + g)] = static_cast<std::uint8_t>(mn);
                 std::uint8_t* out = codes.data() + r * cols + b * block_size + 32 * g;
-                for (int l = 0; l < 32; ++l) out[l] = static_cast<std::uint8_t>(g % 2 ? blk.qs[32 * (g / 2) + l] >> 4 : blk.qs[32 * (g / 2) + l] & 15);
+                for (int l = 0; l < 32; ++l) {
+                    out[l] = static_cast<std::uint8_t>(g % 2 ? blk.qs[32 * (g / 2) + l] >> 4 : blk.qs[32 * (g / 2) + l] & 15);
+                    if constexpr (packed::bits == 5) out[l] = static_cast<std::uint8_t>(out[l] | ((blk.qh[l] >> g) & 1) << 4);
+                }
             }
         });
         // pack_k4 rejects a non-finite d or dmin, naming its channel (row) and super-block.
-        return pack_k4(codes.data(), cols, rows, cols, d.data(), dmin.data(), sc.data(), m.data());
+        return pack_k4<packed::bits>(codes.data(), cols, rows, cols, d.data(), dmin.data(), sc.data(), m.data());
     } else if constexpr (std::is_same_v<packed, packed_k6>) {
         // Q6_K: per 256, fp16 d and sixteen int8 scales; element i = 128 h + 32 quarter + l has
         // its low four bits in ql[64 h + l + 32 (quarter & 1)] (low nibble for quarters 0, 1) and

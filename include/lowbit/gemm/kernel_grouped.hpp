@@ -59,7 +59,7 @@ LOWBIT_NO_AUTOVECTORIZE void run_grouped_tile(const grouped_tile_args<Packed>& t
                     std::int32_t p = 0;
                     for (std::int64_t kk = 0; kk < w.group; ++kk) p += (static_cast<std::int32_t>(u[kk]) - 128) * (w.code(rec, j, kk) - packed_k6::zero_point);
                     acc = std::fma(static_cast<float>(p), w.scale(w.head(panel, g), g, j), acc);
-                } else if constexpr (std::is_same_v<Packed, packed_k4>) {  // sum q (s c - mn) = s P - mn A
+                } else if constexpr (is_packed_k4<Packed>) {  // sum q (s c - mn) = s P - mn A
                     std::int32_t p = 0, a = 0;
                     for (std::int64_t kk = 0; kk < w.group; ++kk) {
                         p += (static_cast<std::int32_t>(u[kk]) - 128) * w.code(rec, j, kk);
@@ -102,7 +102,7 @@ template <int MR, int NP, class Ops, class Packed>
 LOWBIT_ALWAYS_INLINE void grouped_tile(const grouped_tile_args<Packed>& t) {
     using vi = typename Ops::vi;
     using vf = typename Ops::vf;
-    constexpr bool k4 = std::is_same_v<Packed, packed_k4>, k6 = std::is_same_v<Packed, packed_k6>;
+    constexpr bool k4 = is_packed_k4<Packed>, k6 = std::is_same_v<Packed, packed_k6>;
     constexpr int per_panel = panel_cols / Ops::lanes, nv = NP * per_panel;
     static_assert(MR >= 1 && MR <= 3 && nv >= 1 && nv <= 2, "the grouped tile is at most 3 rows x 2 vectors");
     constexpr int offset_left = Packed::bits == 8 ? Ops::code_offset8 : 0;  // the dot sums q (c - offset_left)
@@ -127,12 +127,23 @@ LOWBIT_ALWAYS_INLINE void grouped_tile(const grouped_tile_args<Packed>& t) {
             if constexpr (nv > 1) b1 = Ops::load(rec + i * 64 + offset(1, 4));
             if (prefetch_group != nullptr)
                 for (int j = 0; j < NP; ++j) _mm_prefetch(reinterpret_cast<const char*>(prefetch_group + j * panel_bytes + i * 64), _MM_HINT_T1);
-            if constexpr (Packed::bits == 4 || Packed::bits == 6) {
+            if constexpr (Packed::bits != 8) {
                 vi cl0 = Ops::low_nibbles(b0), ch0 = Ops::high_nibbles(b0);
                 vi cl1 = cl0, ch1 = ch0;
                 if constexpr (nv > 1) {
                     cl1 = Ops::low_nibbles(b1);
                     ch1 = Ops::high_nibbles(b1);
+                }
+                if constexpr (Packed::bits == 5) {  // the fifth bit of each code from the chunk after the nibbles
+                    const int bit = static_cast<int>(2 * i);
+                    const vi top0 = Ops::load(rec + 256 + offset(0, 4));
+                    cl0 = Ops::or_(cl0, Ops::top_bit(top0, bit));
+                    ch0 = Ops::or_(ch0, Ops::top_bit(top0, bit + 1));
+                    if constexpr (nv > 1) {
+                        const vi top1 = Ops::load(rec + 256 + offset(1, 4));
+                        cl1 = Ops::or_(cl1, Ops::top_bit(top1, bit));
+                        ch1 = Ops::or_(ch1, Ops::top_bit(top1, bit + 1));
+                    }
                 }
                 if constexpr (k6) {  // the top two bits of each code from the third chunk
                     const int shift = static_cast<int>(4 * i);
@@ -171,8 +182,11 @@ LOWBIT_ALWAYS_INLINE void grouped_tile(const grouped_tile_args<Packed>& t) {
         if (prefetch_group != nullptr)
             for (int j = 0; j < NP; ++j) {
                 _mm_prefetch(reinterpret_cast<const char*>(prefetch_group + j * panel_bytes + code_bytes), _MM_HINT_T1);
-                if (k4 && g % packed_k4::groups_per_super == 0)
-                    _mm_prefetch(reinterpret_cast<const char*>(prefetch_group + j * panel_bytes - packed_k4::head_bytes), _MM_HINT_T1);
+                if constexpr (k4) {
+                    if constexpr (Packed::bits == 5) _mm_prefetch(reinterpret_cast<const char*>(prefetch_group + j * panel_bytes + Packed::terms_offset), _MM_HINT_T1);
+                    if (g % Packed::groups_per_super == 0)
+                        _mm_prefetch(reinterpret_cast<const char*>(prefetch_group + j * panel_bytes - Packed::head_bytes), _MM_HINT_T1);
+                }
                 if (k6 && g % packed_k6::groups_per_super == 0)
                     for (std::int64_t line = 0; line < packed_k6::head_bytes; line += 64)
                         _mm_prefetch(reinterpret_cast<const char*>(prefetch_group + j * panel_bytes - packed_k6::head_bytes + line), _MM_HINT_T1);
@@ -180,9 +194,10 @@ LOWBIT_ALWAYS_INLINE void grouped_tile(const grouped_tile_args<Packed>& t) {
         const std::uint8_t* tail = rec + code_bytes;
         if constexpr (k4) {  // s = fl(d sc), -mn = fl(dmin (-m)); acc = fma(P, s, acc), then fma(A, -mn, acc)
             const std::uint8_t* hd = w.head(t.panel, g);
+            const std::uint8_t* sc = rec + Packed::terms_offset;
             const auto terms = [&](int v, vf& scale, vf& negative_min) {
-                scale = Ops::mul(Ops::load_scales(hd + offset(v, 2), fp16{}), Ops::to_float(Ops::load_zero_points(tail + offset(v, 1))));
-                const vi minus_m = Ops::sub(Ops::zero_i(), Ops::load_zero_points(tail + panel_cols + offset(v, 1)));
+                scale = Ops::mul(Ops::load_scales(hd + offset(v, 2), fp16{}), Ops::to_float(Ops::load_zero_points(sc + offset(v, 1))));
+                const vi minus_m = Ops::sub(Ops::zero_i(), Ops::load_zero_points(sc + panel_cols + offset(v, 1)));
                 negative_min = Ops::mul(Ops::load_scales(hd + 2 * panel_cols + offset(v, 2), fp16{}), Ops::to_float(minus_m));
             };
             vf scale0, min0, scale1, min1;
@@ -265,6 +280,8 @@ struct zmm_ops {
     static vf load_scales(const std::uint8_t* p, fp16) { return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))); }
     static vi load_zero_points(const std::uint8_t* p) { return _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
     static vi load_s8(const std::uint8_t* p) { return _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
+    // Bit `bit` of every byte, moved to bit 4 (bit is 0..7).
+    static vi top_bit(vi v, int bit) { return _mm512_and_si512(_mm512_slli_epi16(_mm512_srli_epi16(v, bit), 4), _mm512_set1_epi8(0x10)); }
     static vi or_(vi a, vi b) { return _mm512_or_si512(a, b); }
     // Bits shift, shift + 1 of every byte, moved to bits 4, 5 (shift is 0, 2, 4 or 6).
     static vi top_bits(vi v, int shift) {
@@ -322,6 +339,7 @@ struct ymm_ops {
     static vf load_scales(const std::uint8_t* p, fp16) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
     static vi load_zero_points(const std::uint8_t* p) { return _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))); }
     static vi load_s8(const std::uint8_t* p) { return _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))); }
+    static vi top_bit(vi v, int bit) { return _mm256_and_si256(_mm256_slli_epi16(_mm256_srli_epi16(v, bit), 4), _mm256_set1_epi8(0x10)); }
     static vi or_(vi a, vi b) { return _mm256_or_si256(a, b); }
     static vi top_bits(vi v, int shift) { return _mm256_and_si256(_mm256_slli_epi16(_mm256_srli_epi16(v, shift), 4), _mm256_set1_epi8(0x30)); }
     static vf to_float(vi v) { return _mm256_cvtepi32_ps(v); }

@@ -79,9 +79,9 @@ void matmul(const activations_u8& a, const packed_k6& w, const epilogue<Stages..
     detail::matmul_grouped<Arch>(a, w, ep, y, ldy, how);
 }
 
-// ... and for Q4_K-structured weights (packed_k4.hpp): sum_k q (s c - mn) per group.
-template <class Arch = arch::native, class Out, class... Stages>
-void matmul(const activations_u8& a, const packed_k4& w, const epilogue<Stages...>& ep, Out* y, std::int64_t ldy, parallelism how = 1) {
+// ... and for Q4_K- and Q5_K-structured weights (packed_k4.hpp): sum_k q (s c - mn) per group.
+template <class Arch = arch::native, int Bits, class Out, class... Stages>
+void matmul(const activations_u8& a, const basic_packed_k4<Bits>& w, const epilogue<Stages...>& ep, Out* y, std::int64_t ldy, parallelism how = 1) {
     detail::matmul_grouped<Arch>(a, w, ep, y, ldy, how);
 }
 
@@ -121,6 +121,18 @@ void linear_w4a8(const float* x, std::int64_t ldx, std::int64_t m, const packed_
 template <class Arch = arch::native>
 void linear_w4a8(const float* x, std::int64_t ldx, std::int64_t m, const packed_k4& w, float* y, std::int64_t ldy, parallelism how = 1) {
     detail::linear_grouped<Arch>("linear_w4a8", x, ldx, m, w, y, ldy, epilogue<>{}, how);
+}
+
+// W5A8 for Q5_K-structured weights.
+template <class Arch = arch::native, class Out, class... Stages>
+void linear_w5a8(const float* x, std::int64_t ldx, std::int64_t m, const packed_k5& w, Out* y, std::int64_t ldy, const epilogue<Stages...>& ep,
+                 parallelism how = 1) {
+    detail::linear_grouped<Arch>("linear_w5a8", x, ldx, m, w, y, ldy, ep, how);
+}
+
+template <class Arch = arch::native>
+void linear_w5a8(const float* x, std::int64_t ldx, std::int64_t m, const packed_k5& w, float* y, std::int64_t ldy, parallelism how = 1) {
+    detail::linear_grouped<Arch>("linear_w5a8", x, ldx, m, w, y, ldy, epilogue<>{}, how);
 }
 
 // W6A8 for Q6_K-structured weights.

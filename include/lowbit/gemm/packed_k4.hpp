@@ -1,13 +1,16 @@
-// lowbit/gemm/packed_k4.hpp - 4-bit weights with a scale and a minimum per group of 32 built from
-// per-super-block fp16 factors: GGUF Q4_K's structure, packed for the grouped kernels.
+// lowbit/gemm/packed_k4.hpp - 4-bit (or 5-bit) weights with a scale and a minimum per group of 32
+// built from per-super-block fp16 factors: GGUF Q4_K's (Q5_K's) structure, packed for the grouped
+// kernels.
 //
 // Weight n, k of group g (32 wide) in super-block S (256 wide) is
 //     w = fl(fl(d[n][S] sc[n][g]) c) - fl(dmin[n][S] m[n][g]),
-// codes c 0..15, integer sub-scales sc and sub-minima m (0..63), fp16 d and dmin: exactly how ggml
-// dequantizes Q4_K, so a repacked tensor (gguf_weights.hpp) keeps every bit and the file's size.
+// codes c 0..15 (0..31), integer sub-scales sc and sub-minima m (0..63), fp16 d and dmin: exactly
+// how ggml dequantizes Q4_K and Q5_K, so a repacked tensor (gguf_weights.hpp) keeps every bit.
 // Panels of 16 output channels; inside a panel, per super-block: a head of 16 d then 16 dmin
-// (fp16, 64 bytes), then 8 group records of the packed_s4 code chunks (256 bytes) followed by
-// 16 sc and 16 m bytes. 2368 bytes per 16 x 256 weights: 4.625 bits per weight (GGUF: 4.5).
+// (fp16, 64 bytes), then 8 group records of the packed_s4 code chunks (256 bytes), for 5-bit codes
+// a chunk of their fifth bits (bit h of byte 4 j + b for k = 4 h + b, 64 bytes), then 16 sc and
+// 16 m bytes. Per 16 x 256 weights 2368 bytes, 4.625 bits per weight (Q4_K: 4.5), or 2880, 5.625
+// (Q5_K: 5.5).
 #pragma once
 
 #include <cmath>
@@ -24,12 +27,15 @@
 
 namespace lowbit::gemm {
 
-struct packed_k4 {
-    static constexpr int bits = 4;
+template <int Bits>
+struct basic_packed_k4 {
+    static_assert(Bits == 4 || Bits == 5, "Q4_K / Q5_K structure: 4- or 5-bit codes");
+    static constexpr int bits = Bits;
     static constexpr std::int64_t group = 32, super_group = 256, groups_per_super = 8;
     static constexpr std::int64_t chunk_k = 8;                        // k per 64-byte code chunk
     static constexpr std::int64_t head_bytes = 4 * panel_cols;        // 16 d + 16 dmin, fp16
-    static constexpr std::int64_t record_bytes = 256 + 2 * panel_cols;  // codes, 16 sc, 16 m
+    static constexpr std::int64_t terms_offset = Bits == 5 ? 320 : 256;     // of the 16 sc, then 16 m, in a record
+    static constexpr std::int64_t record_bytes = terms_offset + 2 * panel_cols;
     static constexpr std::int64_t super_bytes = head_bytes + groups_per_super * record_bytes;
     std::int64_t n = 0, k = 0, groups = 0, panels = 0;
     std::vector<std::uint8_t, xsimd::aligned_allocator<std::uint8_t, 64>> data;
@@ -41,11 +47,15 @@ struct packed_k4 {
     std::uint8_t* head(std::int64_t panel, std::int64_t g) { return data.data() + panel * panel_bytes() + g / groups_per_super * super_bytes; }
     std::uint8_t* record(std::int64_t panel, std::int64_t g) { return head(panel, g) + head_bytes + g % groups_per_super * record_bytes; }
 
-    int code(const std::uint8_t* rec, std::int64_t j, std::int64_t kk) const { return (rec[(kk / 8) * 64 + 4 * j + kk % 4] >> ((kk % 8) < 4 ? 0 : 4)) & 15; }
+    int code(const std::uint8_t* rec, std::int64_t j, std::int64_t kk) const {
+        const int low = (rec[(kk / 8) * 64 + 4 * j + kk % 4] >> ((kk % 8) < 4 ? 0 : 4)) & 15;
+        if constexpr (Bits == 5) return low | (((rec[256 + 4 * j + kk % 4] >> (kk / 4)) & 1) << 4);
+        else return low;
+    }
     // The group's scale fl(d sc) and minimum fl(dmin m) of channel j (head and record of one group).
-    float scale(const std::uint8_t* hd, const std::uint8_t* rec, std::int64_t j) const { return unfused(half(hd, j) * static_cast<float>(rec[256 + j])); }
+    float scale(const std::uint8_t* hd, const std::uint8_t* rec, std::int64_t j) const { return unfused(half(hd, j) * static_cast<float>(rec[terms_offset + j])); }
     float min(const std::uint8_t* hd, const std::uint8_t* rec, std::int64_t j) const {
-        return unfused(half(hd, panel_cols + j) * static_cast<float>(rec[256 + panel_cols + j]));
+        return unfused(half(hd, panel_cols + j) * static_cast<float>(rec[terms_offset + panel_cols + j]));
     }
     std::size_t bytes() const { return data.size(); }
 
@@ -57,29 +67,39 @@ private:
     }
 };
 
-// Packs n rows of k 4-bit codes (rows ldc apart) with, per channel, fp16 d and dmin per 256 and
+using packed_k4 = basic_packed_k4<4>;
+using packed_k5 = basic_packed_k4<5>;
+
+template <class T>
+inline constexpr bool is_packed_k4 = false;
+template <int Bits>
+inline constexpr bool is_packed_k4<basic_packed_k4<Bits>> = true;
+
+// Packs n rows of k Bits-bit codes (rows ldc apart) with, per channel, fp16 d and dmin per 256 and
 // sub-scales sc and sub-minima m (0..63) per 32. k is a multiple of 256.
-inline packed_k4 pack_k4(const std::uint8_t* codes, std::int64_t ldc, std::int64_t n, std::int64_t k, const fp16* d, const fp16* dmin, const std::uint8_t* sc,
-                         const std::uint8_t* m) {
+template <int Bits>
+basic_packed_k4<Bits> pack_k4(const std::uint8_t* codes, std::int64_t ldc, std::int64_t n, std::int64_t k, const fp16* d, const fp16* dmin,
+                              const std::uint8_t* sc, const std::uint8_t* m) {
+    using packed = basic_packed_k4<Bits>;
     if (n < 1 || k < 1) lowbit::detail::fail("pack_k4: the weights are ", n, " x ", k, "; both must be at least 1");
-    if (k % packed_k4::super_group != 0) lowbit::detail::fail("pack_k4: k = ", k, " is not a multiple of 256");
+    if (k % packed::super_group != 0) lowbit::detail::fail("pack_k4: k = ", k, " is not a multiple of 256");
     if (k > max_k) lowbit::detail::fail("pack_k4: k = ", k, " exceeds ", max_k);
     if (ldc < k) lowbit::detail::fail("pack_k4: row stride ", ldc, " is less than k = ", k);
     if (codes == nullptr || d == nullptr || dmin == nullptr || sc == nullptr || m == nullptr) lowbit::detail::fail("pack_k4: an input is null");
-    packed_k4 p;
+    packed p;
     p.n = n;
     p.k = k;
-    p.groups = k / packed_k4::group;
+    p.groups = k / packed::group;
     p.panels = (n + panel_cols - 1) / panel_cols;
     p.data.assign(static_cast<std::size_t>(p.panels * p.panel_bytes()), 0);
-    const std::int64_t supers = k / packed_k4::super_group;
+    const std::int64_t supers = k / packed::super_group;
     for (std::int64_t c = 0; c < n; ++c) {
         const std::int64_t panel = c / panel_cols, j = c % panel_cols;
         for (std::int64_t s = 0; s < supers; ++s) {
             const fp16 ds = d[c * supers + s], ms = dmin[c * supers + s];
             if (!std::isfinite(ds.to_float()) || !std::isfinite(ms.to_float()))
                 lowbit::detail::fail("pack_k4: d or dmin of channel ", c, ", super-block ", s, " is not finite");
-            std::uint8_t* hd = p.head(panel, s * packed_k4::groups_per_super);
+            std::uint8_t* hd = p.head(panel, s * packed::groups_per_super);
             std::memcpy(hd + 2 * j, &ds, 2);
             std::memcpy(hd + 2 * (panel_cols + j), &ms, 2);
         }
@@ -87,21 +107,24 @@ inline packed_k4 pack_k4(const std::uint8_t* codes, std::int64_t ldc, std::int64
             std::uint8_t* rec = p.record(panel, g);
             const std::uint8_t s = sc[c * p.groups + g], mn = m[c * p.groups + g];
             if (s > 63 || mn > 63) lowbit::detail::fail("pack_k4: sub-scale or sub-minimum of channel ", c, ", group ", g, " is not 0..63");
-            rec[256 + j] = s;
-            rec[256 + panel_cols + j] = mn;
-            for (std::int64_t kk = 0; kk < packed_k4::group; ++kk) {
-                const std::uint8_t code = codes[c * ldc + g * packed_k4::group + kk];
-                if (code > 15) lowbit::detail::fail("pack_k4: code ", int{code}, " of channel ", c, ", column ", g * packed_k4::group + kk, " is not 0..15");
+            rec[packed::terms_offset + j] = s;
+            rec[packed::terms_offset + panel_cols + j] = mn;
+            for (std::int64_t kk = 0; kk < packed::group; ++kk) {
+                const std::uint8_t code = codes[c * ldc + g * packed::group + kk];
+                if (code >= 1 << Bits)
+                    lowbit::detail::fail("pack_k4: code ", int{code}, " of channel ", c, ", column ", g * packed::group + kk, " is not 0..", (1 << Bits) - 1);
                 std::uint8_t& byte = rec[(kk / 8) * 64 + 4 * j + kk % 4];
-                byte = static_cast<std::uint8_t>(byte | (code << ((kk % 8) < 4 ? 0 : 4)));
+                byte = static_cast<std::uint8_t>(byte | ((code & 15) << ((kk % 8) < 4 ? 0 : 4)));
+                if constexpr (Bits == 5) rec[256 + 4 * j + kk % 4] = static_cast<std::uint8_t>(rec[256 + 4 * j + kk % 4] | ((code >> 4) << (kk / 4)));
             }
         }
     }
     return p;
 }
 
-// w[n][k] = fl(fl(d sc) c) - fl(dmin m) (rows ldw floats apart): ggml's Q4_K dequantization.
-inline void dequantize_weights(const packed_k4& p, float* w, std::int64_t ldw) {
+// w[n][k] = fl(fl(d sc) c) - fl(dmin m) (rows ldw floats apart): ggml's Q4_K / Q5_K dequantization.
+template <int Bits>
+void dequantize_weights(const basic_packed_k4<Bits>& p, float* w, std::int64_t ldw) {
     if (p.n < 1 || p.data.empty()) lowbit::detail::fail("dequantize_weights: the weights are not packed");
     if (w == nullptr) lowbit::detail::fail("dequantize_weights: the output is null");
     if (ldw < p.k) lowbit::detail::fail("dequantize_weights: output row stride ", ldw, " is less than k = ", p.k);
@@ -110,7 +133,7 @@ inline void dequantize_weights(const packed_k4& p, float* w, std::int64_t ldw) {
             const std::int64_t panel = c / panel_cols, j = c % panel_cols;
             const std::uint8_t *hd = p.head(panel, g), *rec = p.record(panel, g);
             const float s = p.scale(hd, rec, j), mn = p.min(hd, rec, j);
-            for (std::int64_t kk = 0; kk < packed_k4::group; ++kk) w[c * ldw + g * packed_k4::group + kk] = unfused(s * static_cast<float>(p.code(rec, j, kk))) - mn;
+            for (std::int64_t kk = 0; kk < p.group; ++kk) w[c * ldw + g * p.group + kk] = unfused(s * static_cast<float>(p.code(rec, j, kk))) - mn;
         }
 }
 
