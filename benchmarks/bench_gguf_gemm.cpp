@@ -4,10 +4,11 @@
 //   gguf_gemm/<type>/<arch>/<M>x4096x4096/<hot|cold>         the same for M = 8 and 64
 //   eigen/f32/<M>x4096x4096                                   Eigen's float GEMM / GEMV of the same shape
 //   memory/read/512                                           a streaming read of 512 MiB (DRAM bandwidth)
-// Types: Q4_0, Q8_0, Q4_K, Q5_K, Q6_K. Activations are float rows quantized per row (int8, symmetric) inside each call, as
-// linear_w4a8 / linear_w8a8 do. Counters: GOP/s and, for M = 1, weight_GB/s (the repacked bytes,
-// which are the GGUF file's bytes). "cold" rotates through more than 512 MiB of copies. The run
-// ends with the ratios from this run's medians.
+// Types: Q4_0, Q8_0, Q4_K, Q5_K, Q6_K, repacked from a 4096 x 4096 tensor quantized by lowbit's
+// GGUF quantizer. Each call quantizes its float activations per row (int8, symmetric), as
+// linear_a8 does. Counters: GOP/s and, for M = 1, weight_GB/s (the repacked bytes: the file's, or
+// for the k-quants 1-3 % more). "cold" rotates through more than 512 MiB of copies. The run ends
+// with the ratios from this run's medians.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -53,10 +54,7 @@ void bm_gguf(benchmark::State& state, std::int64_t m, bool cold) {
     std::vector<float> y(static_cast<std::size_t>(m * rows));
     std::size_t i = 0;
     for (auto _ : state) {
-        if constexpr (gemm::gguf_packing<Type>::packed::bits == 4) gemm::linear_w4a8<Arch>(x.data(), cols, m, w[i], y.data(), rows);
-        else if constexpr (gemm::gguf_packing<Type>::packed::bits == 5) gemm::linear_w5a8<Arch>(x.data(), cols, m, w[i], y.data(), rows);
-        else if constexpr (gemm::gguf_packing<Type>::packed::bits == 6) gemm::linear_w6a8<Arch>(x.data(), cols, m, w[i], y.data(), rows);
-        else gemm::linear_w8a8<Arch>(x.data(), cols, m, w[i], y.data(), rows);
+        gemm::linear_a8<Arch>(x.data(), cols, m, w[i], y.data(), rows);
         i = (i + 1) % count;
         benchmark::DoNotOptimize(y.data());
     }

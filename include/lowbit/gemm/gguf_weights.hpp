@@ -1,8 +1,8 @@
 // lowbit/gemm/gguf_weights.hpp - GGUF weight tensors repacked, losslessly, for the integer kernels.
 //
 //     const auto w = lowbit::gemm::repack_gguf<lowbit::gguf::q4_0>(bytes, size, rows, cols);  // once, at load
-//     lowbit::gemm::linear_w4a8(x, cols, m, w, y, rows, pool);                               // y = x W^T
-//     (linear_w8a8 for Q8_0, linear_w5a8 for Q5_K, linear_w6a8 for Q6_K; matmul(activations, w, ...) for any)
+//     lowbit::gemm::linear_a8(x, cols, m, w, y, rows, pool);                                 // y = x W^T
+//     (or matmul(activations, w, epilogue, y, ldy, pool) with activations quantized ahead)
 //
 // A 2-D GGUF tensor of `rows` output channels by `cols` inputs is `rows` rows of blocks. Two types
 // are the grouped packings exactly, with groups of 32 and the blocks' fp16 scales:

@@ -134,26 +134,16 @@ LOWBIT_ALWAYS_INLINE void grouped_tile(const grouped_tile_args<Packed>& t) {
                     cl1 = Ops::low_nibbles(b1);
                     ch1 = Ops::high_nibbles(b1);
                 }
-                if constexpr (Packed::bits == 5) {  // the fifth bit of each code from the chunk after the nibbles
-                    const int bit = static_cast<int>(2 * i);
-                    const vi top0 = Ops::load(rec + 256 + offset(0, 4));
-                    cl0 = Ops::or_(cl0, Ops::top_bit(top0, bit));
-                    ch0 = Ops::or_(ch0, Ops::top_bit(top0, bit + 1));
+                if constexpr (Packed::bits > 4) {  // the top bits of each code, from the chunk after the nibbles
+                    constexpr int width = Packed::bits - 4;
+                    const int shift = static_cast<int>(2 * width * i);
+                    const vi top0 = Ops::load(rec + code_bytes + offset(0, 4));
+                    cl0 = Ops::or_(cl0, Ops::template top_bits<width>(top0, shift));
+                    ch0 = Ops::or_(ch0, Ops::template top_bits<width>(top0, shift + width));
                     if constexpr (nv > 1) {
-                        const vi top1 = Ops::load(rec + 256 + offset(1, 4));
-                        cl1 = Ops::or_(cl1, Ops::top_bit(top1, bit));
-                        ch1 = Ops::or_(ch1, Ops::top_bit(top1, bit + 1));
-                    }
-                }
-                if constexpr (k6) {  // the top two bits of each code from the third chunk
-                    const int shift = static_cast<int>(4 * i);
-                    const vi top0 = Ops::load(rec + 128 + offset(0, 4));
-                    cl0 = Ops::or_(cl0, Ops::top_bits(top0, shift));
-                    ch0 = Ops::or_(ch0, Ops::top_bits(top0, shift + 2));
-                    if constexpr (nv > 1) {
-                        const vi top1 = Ops::load(rec + 128 + offset(1, 4));
-                        cl1 = Ops::or_(cl1, Ops::top_bits(top1, shift));
-                        ch1 = Ops::or_(ch1, Ops::top_bits(top1, shift + 2));
+                        const vi top1 = Ops::load(rec + code_bytes + offset(1, 4));
+                        cl1 = Ops::or_(cl1, Ops::template top_bits<width>(top1, shift));
+                        ch1 = Ops::or_(ch1, Ops::template top_bits<width>(top1, shift + width));
                     }
                 }
                 each_row([&](grouped_row<Ops>& s, int r) {
@@ -280,12 +270,11 @@ struct zmm_ops {
     static vf load_scales(const std::uint8_t* p, fp16) { return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))); }
     static vi load_zero_points(const std::uint8_t* p) { return _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
     static vi load_s8(const std::uint8_t* p) { return _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
-    // Bit `bit` of every byte, moved to bit 4 (bit is 0..7).
-    static vi top_bit(vi v, int bit) { return _mm512_and_si512(_mm512_slli_epi16(_mm512_srli_epi16(v, bit), 4), _mm512_set1_epi8(0x10)); }
     static vi or_(vi a, vi b) { return _mm512_or_si512(a, b); }
-    // Bits shift, shift + 1 of every byte, moved to bits 4, 5 (shift is 0, 2, 4 or 6).
+    // Width bits of every byte from bit `shift` on, moved to bit 4 up (shift + Width <= 8).
+    template <int Width>
     static vi top_bits(vi v, int shift) {
-        return _mm512_and_si512(_mm512_slli_epi16(_mm512_srli_epi16(v, shift), 4), _mm512_set1_epi8(0x30));
+        return _mm512_and_si512(_mm512_slli_epi16(_mm512_srli_epi16(v, shift), 4), _mm512_set1_epi8(Width == 1 ? 0x10 : 0x30));
     }
     static vf to_float(vi v) { return _mm512_cvtepi32_ps(v); }
     static vf fma(vf a, vf b, vf c) { return _mm512_fmadd_ps(a, b, c); }
@@ -339,9 +328,11 @@ struct ymm_ops {
     static vf load_scales(const std::uint8_t* p, fp16) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
     static vi load_zero_points(const std::uint8_t* p) { return _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))); }
     static vi load_s8(const std::uint8_t* p) { return _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))); }
-    static vi top_bit(vi v, int bit) { return _mm256_and_si256(_mm256_slli_epi16(_mm256_srli_epi16(v, bit), 4), _mm256_set1_epi8(0x10)); }
     static vi or_(vi a, vi b) { return _mm256_or_si256(a, b); }
-    static vi top_bits(vi v, int shift) { return _mm256_and_si256(_mm256_slli_epi16(_mm256_srli_epi16(v, shift), 4), _mm256_set1_epi8(0x30)); }
+    template <int Width>
+    static vi top_bits(vi v, int shift) {
+        return _mm256_and_si256(_mm256_slli_epi16(_mm256_srli_epi16(v, shift), 4), _mm256_set1_epi8(Width == 1 ? 0x10 : 0x30));
+    }
     static vf to_float(vi v) { return _mm256_cvtepi32_ps(v); }
     static vf fma(vf a, vf b, vf c) { return _mm256_fmadd_ps(a, b, c); }
     static vf mul(vf a, vf b) { return _mm256_mul_ps(a, b); }

@@ -111,42 +111,6 @@ void linear_w4a8(const float* x, std::int64_t ldx, std::int64_t m, const packed_
     detail::linear_grouped<Arch>("linear_w4a8", x, ldx, m, w, y, ldy, epilogue<>{}, how);
 }
 
-// W4A8 for Q4_K-structured weights.
-template <class Arch = arch::native, class Out, class... Stages>
-void linear_w4a8(const float* x, std::int64_t ldx, std::int64_t m, const packed_k4& w, Out* y, std::int64_t ldy, const epilogue<Stages...>& ep,
-                 parallelism how = 1) {
-    detail::linear_grouped<Arch>("linear_w4a8", x, ldx, m, w, y, ldy, ep, how);
-}
-
-template <class Arch = arch::native>
-void linear_w4a8(const float* x, std::int64_t ldx, std::int64_t m, const packed_k4& w, float* y, std::int64_t ldy, parallelism how = 1) {
-    detail::linear_grouped<Arch>("linear_w4a8", x, ldx, m, w, y, ldy, epilogue<>{}, how);
-}
-
-// W5A8 for Q5_K-structured weights.
-template <class Arch = arch::native, class Out, class... Stages>
-void linear_w5a8(const float* x, std::int64_t ldx, std::int64_t m, const packed_k5& w, Out* y, std::int64_t ldy, const epilogue<Stages...>& ep,
-                 parallelism how = 1) {
-    detail::linear_grouped<Arch>("linear_w5a8", x, ldx, m, w, y, ldy, ep, how);
-}
-
-template <class Arch = arch::native>
-void linear_w5a8(const float* x, std::int64_t ldx, std::int64_t m, const packed_k5& w, float* y, std::int64_t ldy, parallelism how = 1) {
-    detail::linear_grouped<Arch>("linear_w5a8", x, ldx, m, w, y, ldy, epilogue<>{}, how);
-}
-
-// W6A8 for Q6_K-structured weights.
-template <class Arch = arch::native, class Out, class... Stages>
-void linear_w6a8(const float* x, std::int64_t ldx, std::int64_t m, const packed_k6& w, Out* y, std::int64_t ldy, const epilogue<Stages...>& ep,
-                 parallelism how = 1) {
-    detail::linear_grouped<Arch>("linear_w6a8", x, ldx, m, w, y, ldy, ep, how);
-}
-
-template <class Arch = arch::native>
-void linear_w6a8(const float* x, std::int64_t ldx, std::int64_t m, const packed_k6& w, float* y, std::int64_t ldy, parallelism how = 1) {
-    detail::linear_grouped<Arch>("linear_w6a8", x, ldx, m, w, y, ldy, epilogue<>{}, how);
-}
-
 // The W8A8 linear layer with a scale per group of int8 weights.
 template <class Arch = arch::native, class Scale, class Out, class... Stages>
 void linear_w8a8(const float* x, std::int64_t ldx, std::int64_t m, const packed_s8g<Scale>& w, Out* y, std::int64_t ldy, const epilogue<Stages...>& ep,
@@ -157,6 +121,19 @@ void linear_w8a8(const float* x, std::int64_t ldx, std::int64_t m, const packed_
 template <class Arch = arch::native, class Scale>
 void linear_w8a8(const float* x, std::int64_t ldx, std::int64_t m, const packed_s8g<Scale>& w, float* y, std::int64_t ldy, parallelism how = 1) {
     detail::linear_grouped<Arch>("linear_w8a8", x, ldx, m, w, y, ldy, epilogue<>{}, how);
+}
+
+// Any grouped packing (packed_groups, packed_k4 / packed_k5, packed_k6: what repack_gguf returns),
+// activations quantized per row on the fly, then the epilogue.
+template <class Arch = arch::native, class Packed, class Out, class... Stages>
+void linear_a8(const float* x, std::int64_t ldx, std::int64_t m, const Packed& w, Out* y, std::int64_t ldy, const epilogue<Stages...>& ep,
+               parallelism how = 1) {
+    detail::linear_grouped<Arch>("linear_a8", x, ldx, m, w, y, ldy, ep, how);
+}
+
+template <class Arch = arch::native, class Packed>
+void linear_a8(const float* x, std::int64_t ldx, std::int64_t m, const Packed& w, float* y, std::int64_t ldy, parallelism how = 1) {
+    detail::linear_grouped<Arch>("linear_a8", x, ldx, m, w, y, ldy, epilogue<>{}, how);
 }
 
 }  // namespace lowbit::gemm

@@ -127,9 +127,7 @@ packed_groups<Bits, Scale> pack_groups(const std::uint8_t* codes, std::int64_t l
 // the caller packed, or what a repacked GGUF tensor holds (gguf_weights.hpp).
 template <int Bits, class Scale>
 void dequantize_weights(const packed_groups<Bits, Scale>& p, float* w, std::int64_t ldw) {
-    if (p.n < 1 || p.data.empty()) lowbit::detail::fail("dequantize_weights: the weights are not packed");
-    if (w == nullptr) lowbit::detail::fail("dequantize_weights: the output is null");
-    if (ldw < p.k) lowbit::detail::fail("dequantize_weights: output row stride ", ldw, " is less than k = ", p.k);
+    detail::check_weights_output(p.n >= 1 && !p.data.empty(), w, ldw, p.k);
     for (std::int64_t c = 0; c < p.n; ++c)
         for (std::int64_t g = 0; g < p.groups; ++g) {
             const std::uint8_t* rec = p.record(c / panel_cols, g);

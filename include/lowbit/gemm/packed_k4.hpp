@@ -27,28 +27,67 @@
 
 namespace lowbit::gemm {
 
-template <int Bits>
-struct basic_packed_k4 {
-    static_assert(Bits == 4 || Bits == 5, "Q4_K / Q5_K structure: 4- or 5-bit codes");
-    static constexpr int bits = Bits;
-    static constexpr std::int64_t group = 32, super_group = 256, groups_per_super = 8;
-    static constexpr std::int64_t chunk_k = 8;                        // k per 64-byte code chunk
-    static constexpr std::int64_t head_bytes = 4 * panel_cols;        // 16 d + 16 dmin, fp16
-    static constexpr std::int64_t terms_offset = Bits == 5 ? 320 : 256;     // of the 16 sc, then 16 m, in a record
-    static constexpr std::int64_t record_bytes = terms_offset + 2 * panel_cols;
-    static constexpr std::int64_t super_bytes = head_bytes + groups_per_super * record_bytes;
+namespace detail {
+
+// The arguments every packing of GGUF k-quant structure checks: n x k codes in rows ldc apart,
+// k in whole super-blocks of 256, no input null.
+inline void check_super_blocks(const char* op, std::int64_t n, std::int64_t k, std::int64_t ldc, bool inputs_present) {
+    if (n < 1 || k < 1) lowbit::detail::fail(op, ": the weights are ", n, " x ", k, "; both must be at least 1");
+    if (k % 256 != 0) lowbit::detail::fail(op, ": k = ", k, " is not a multiple of 256");
+    if (k > max_k) lowbit::detail::fail(op, ": k = ", k, " exceeds ", max_k);
+    if (ldc < k) lowbit::detail::fail(op, ": row stride ", ldc, " is less than k = ", k);
+    if (!inputs_present) lowbit::detail::fail(op, ": an input is null");
+}
+
+// What the packings of GGUF k-quant structure share: panels of 16 channels, each a run of
+// super-blocks of a head (Derived::head_bytes) then group records (Derived::record_bytes each),
+// with the low four bits of the codes in the packed_s4 chunk layout at the start of a record.
+template <class Derived>
+struct super_block_panels {
     std::int64_t n = 0, k = 0, groups = 0, panels = 0;
     std::vector<std::uint8_t, xsimd::aligned_allocator<std::uint8_t, 64>> data;
 
-    std::int64_t panel_bytes() const { return groups / groups_per_super * super_bytes; }
-    std::int64_t code_bytes() const { return 256; }
-    const std::uint8_t* head(std::int64_t panel, std::int64_t g) const { return data.data() + panel * panel_bytes() + g / groups_per_super * super_bytes; }
-    const std::uint8_t* record(std::int64_t panel, std::int64_t g) const { return head(panel, g) + head_bytes + g % groups_per_super * record_bytes; }
-    std::uint8_t* head(std::int64_t panel, std::int64_t g) { return data.data() + panel * panel_bytes() + g / groups_per_super * super_bytes; }
-    std::uint8_t* record(std::int64_t panel, std::int64_t g) { return head(panel, g) + head_bytes + g % groups_per_super * record_bytes; }
+    std::int64_t panel_bytes() const { return groups / Derived::groups_per_super * Derived::super_bytes; }
+    const std::uint8_t* head(std::int64_t panel, std::int64_t g) const { return data.data() + offset(panel, g); }
+    const std::uint8_t* record(std::int64_t panel, std::int64_t g) const { return head(panel, g) + record_offset(g); }
+    std::uint8_t* head(std::int64_t panel, std::int64_t g) { return data.data() + offset(panel, g); }
+    std::uint8_t* record(std::int64_t panel, std::int64_t g) { return head(panel, g) + record_offset(g); }
+    std::size_t bytes() const { return data.size(); }
+    // The low four bits of channel j's code for k = kk of a record.
+    static int nibble(const std::uint8_t* rec, std::int64_t j, std::int64_t kk) { return (rec[(kk / 8) * 64 + 4 * j + kk % 4] >> ((kk % 8) < 4 ? 0 : 4)) & 15; }
 
+private:
+    std::int64_t offset(std::int64_t panel, std::int64_t g) const { return panel * panel_bytes() + g / Derived::groups_per_super * Derived::super_bytes; }
+    static std::int64_t record_offset(std::int64_t g) { return Derived::head_bytes + g % Derived::groups_per_super * Derived::record_bytes; }
+};
+
+// A packing of n x k weights with every byte zero, ready to fill.
+template <class Packed>
+Packed zeroed(std::int64_t n, std::int64_t k) {
+    Packed p;
+    p.n = n;
+    p.k = k;
+    p.groups = k / Packed::group;
+    p.panels = (n + panel_cols - 1) / panel_cols;
+    p.data.assign(static_cast<std::size_t>(p.panels * p.panel_bytes()), 0);
+    return p;
+}
+
+}  // namespace detail
+
+template <int Bits>
+struct basic_packed_k4 : detail::super_block_panels<basic_packed_k4<Bits>> {
+    static_assert(Bits == 4 || Bits == 5, "Q4_K / Q5_K structure: 4- or 5-bit codes");
+    static constexpr int bits = Bits;
+    static constexpr std::int64_t group = 32, super_group = 256, groups_per_super = 8;
+    static constexpr std::int64_t head_bytes = 4 * panel_cols;                // 16 d + 16 dmin, fp16
+    static constexpr std::int64_t terms_offset = Bits == 5 ? 320 : 256;     // of the 16 sc, then 16 m, in a record
+    static constexpr std::int64_t record_bytes = terms_offset + 2 * panel_cols;
+    static constexpr std::int64_t super_bytes = head_bytes + groups_per_super * record_bytes;
+
+    std::int64_t code_bytes() const { return 256; }  // the nibble chunks; for 5-bit codes the fifth bits follow
     int code(const std::uint8_t* rec, std::int64_t j, std::int64_t kk) const {
-        const int low = (rec[(kk / 8) * 64 + 4 * j + kk % 4] >> ((kk % 8) < 4 ? 0 : 4)) & 15;
+        const int low = this->nibble(rec, j, kk);
         if constexpr (Bits == 5) return low | (((rec[256 + 4 * j + kk % 4] >> (kk / 4)) & 1) << 4);
         else return low;
     }
@@ -57,7 +96,6 @@ struct basic_packed_k4 {
     float min(const std::uint8_t* hd, const std::uint8_t* rec, std::int64_t j) const {
         return unfused(half(hd, panel_cols + j) * static_cast<float>(rec[terms_offset + panel_cols + j]));
     }
-    std::size_t bytes() const { return data.size(); }
 
 private:
     static float half(const std::uint8_t* hd, std::int64_t i) {
@@ -81,17 +119,8 @@ template <int Bits>
 basic_packed_k4<Bits> pack_k4(const std::uint8_t* codes, std::int64_t ldc, std::int64_t n, std::int64_t k, const fp16* d, const fp16* dmin,
                               const std::uint8_t* sc, const std::uint8_t* m) {
     using packed = basic_packed_k4<Bits>;
-    if (n < 1 || k < 1) lowbit::detail::fail("pack_k4: the weights are ", n, " x ", k, "; both must be at least 1");
-    if (k % packed::super_group != 0) lowbit::detail::fail("pack_k4: k = ", k, " is not a multiple of 256");
-    if (k > max_k) lowbit::detail::fail("pack_k4: k = ", k, " exceeds ", max_k);
-    if (ldc < k) lowbit::detail::fail("pack_k4: row stride ", ldc, " is less than k = ", k);
-    if (codes == nullptr || d == nullptr || dmin == nullptr || sc == nullptr || m == nullptr) lowbit::detail::fail("pack_k4: an input is null");
-    packed p;
-    p.n = n;
-    p.k = k;
-    p.groups = k / packed::group;
-    p.panels = (n + panel_cols - 1) / panel_cols;
-    p.data.assign(static_cast<std::size_t>(p.panels * p.panel_bytes()), 0);
+    detail::check_super_blocks("pack_k4", n, k, ldc, codes != nullptr && d != nullptr && dmin != nullptr && sc != nullptr && m != nullptr);
+    packed p = detail::zeroed<packed>(n, k);
     const std::int64_t supers = k / packed::super_group;
     for (std::int64_t c = 0; c < n; ++c) {
         const std::int64_t panel = c / panel_cols, j = c % panel_cols;
@@ -125,9 +154,7 @@ basic_packed_k4<Bits> pack_k4(const std::uint8_t* codes, std::int64_t ldc, std::
 // w[n][k] = fl(fl(d sc) c) - fl(dmin m) (rows ldw floats apart): ggml's Q4_K / Q5_K dequantization.
 template <int Bits>
 void dequantize_weights(const basic_packed_k4<Bits>& p, float* w, std::int64_t ldw) {
-    if (p.n < 1 || p.data.empty()) lowbit::detail::fail("dequantize_weights: the weights are not packed");
-    if (w == nullptr) lowbit::detail::fail("dequantize_weights: the output is null");
-    if (ldw < p.k) lowbit::detail::fail("dequantize_weights: output row stride ", ldw, " is less than k = ", p.k);
+    detail::check_weights_output(p.n >= 1 && !p.data.empty(), w, ldw, p.k);
     for (std::int64_t c = 0; c < p.n; ++c)
         for (std::int64_t g = 0; g < p.groups; ++g) {
             const std::int64_t panel = c / panel_cols, j = c % panel_cols;

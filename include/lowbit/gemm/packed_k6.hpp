@@ -23,11 +23,12 @@
 #include "lowbit/core/error.hpp"
 #include "lowbit/core/half.hpp"
 #include "lowbit/core/unfused.hpp"
+#include "lowbit/gemm/packed_k4.hpp"
 #include "lowbit/gemm/packed_s8.hpp"
 
 namespace lowbit::gemm {
 
-struct packed_k6 {
+struct packed_k6 : detail::super_block_panels<packed_k6> {
     static constexpr int bits = 6;
     static constexpr std::int64_t group = 16, super_group = 256, groups_per_super = 16;
     static constexpr int zero_point = 32;
@@ -35,19 +36,10 @@ struct packed_k6 {
     static constexpr std::int64_t d_offset = 256;           // of the d in the head
     static constexpr std::int64_t record_bytes = 3 * 64;    // nibbles, top bits
     static constexpr std::int64_t super_bytes = head_bytes + groups_per_super * record_bytes;
-    std::int64_t n = 0, k = 0, groups = 0, panels = 0;
-    std::vector<std::uint8_t, xsimd::aligned_allocator<std::uint8_t, 64>> data;
 
-    std::int64_t panel_bytes() const { return groups / groups_per_super * super_bytes; }
     std::int64_t code_bytes() const { return 128; }  // the nibble chunks; the top bits follow
-    const std::uint8_t* head(std::int64_t panel, std::int64_t g) const { return data.data() + panel * panel_bytes() + g / groups_per_super * super_bytes; }
-    const std::uint8_t* record(std::int64_t panel, std::int64_t g) const { return head(panel, g) + head_bytes + g % groups_per_super * record_bytes; }
-    std::uint8_t* head(std::int64_t panel, std::int64_t g) { return data.data() + panel * panel_bytes() + g / groups_per_super * super_bytes; }
-    std::uint8_t* record(std::int64_t panel, std::int64_t g) { return head(panel, g) + head_bytes + g % groups_per_super * record_bytes; }
-
     int code(const std::uint8_t* rec, std::int64_t j, std::int64_t kk) const {
-        const int low = (rec[(kk / 8) * 64 + 4 * j + kk % 4] >> ((kk % 8) < 4 ? 0 : 4)) & 15;
-        return low | (((rec[128 + 4 * j + kk % 4] >> (2 * (kk / 4))) & 3) << 4);
+        return nibble(rec, j, kk) | (((rec[128 + 4 * j + kk % 4] >> (2 * (kk / 4))) & 3) << 4);
     }
     // Group g's scale fl(d sc) for channel j (hd: the group's head).
     float scale(const std::uint8_t* hd, std::int64_t g, std::int64_t j) const {
@@ -55,23 +47,13 @@ struct packed_k6 {
         std::memcpy(&d, hd + d_offset + 2 * j, 2);
         return unfused(d.to_float() * static_cast<float>(static_cast<std::int8_t>(hd[g % groups_per_super * panel_cols + j])));
     }
-    std::size_t bytes() const { return data.size(); }
 };
 
 // Packs n rows of k 6-bit codes (rows ldc apart) with, per channel, fp16 d per 256 and signed
 // scales per 16. k is a multiple of 256.
 inline packed_k6 pack_k6(const std::uint8_t* codes, std::int64_t ldc, std::int64_t n, std::int64_t k, const fp16* d, const std::int8_t* sc) {
-    if (n < 1 || k < 1) lowbit::detail::fail("pack_k6: the weights are ", n, " x ", k, "; both must be at least 1");
-    if (k % packed_k6::super_group != 0) lowbit::detail::fail("pack_k6: k = ", k, " is not a multiple of 256");
-    if (k > max_k) lowbit::detail::fail("pack_k6: k = ", k, " exceeds ", max_k);
-    if (ldc < k) lowbit::detail::fail("pack_k6: row stride ", ldc, " is less than k = ", k);
-    if (codes == nullptr || d == nullptr || sc == nullptr) lowbit::detail::fail("pack_k6: an input is null");
-    packed_k6 p;
-    p.n = n;
-    p.k = k;
-    p.groups = k / packed_k6::group;
-    p.panels = (n + panel_cols - 1) / panel_cols;
-    p.data.assign(static_cast<std::size_t>(p.panels * p.panel_bytes()), 0);
+    detail::check_super_blocks("pack_k6", n, k, ldc, codes != nullptr && d != nullptr && sc != nullptr);
+    packed_k6 p = detail::zeroed<packed_k6>(n, k);
     const std::int64_t supers = k / packed_k6::super_group;
     for (std::int64_t c = 0; c < n; ++c) {
         const std::int64_t panel = c / panel_cols, j = c % panel_cols;
@@ -98,9 +80,7 @@ inline packed_k6 pack_k6(const std::uint8_t* codes, std::int64_t ldc, std::int64
 
 // w[n][k] = fl(fl(d sc) (c - 32)) (rows ldw floats apart): ggml's Q6_K dequantization.
 inline void dequantize_weights(const packed_k6& p, float* w, std::int64_t ldw) {
-    if (p.n < 1 || p.data.empty()) lowbit::detail::fail("dequantize_weights: the weights are not packed");
-    if (w == nullptr) lowbit::detail::fail("dequantize_weights: the output is null");
-    if (ldw < p.k) lowbit::detail::fail("dequantize_weights: output row stride ", ldw, " is less than k = ", p.k);
+    detail::check_weights_output(p.n >= 1 && !p.data.empty(), w, ldw, p.k);
     for (std::int64_t c = 0; c < p.n; ++c)
         for (std::int64_t g = 0; g < p.groups; ++g) {
             const std::int64_t panel = c / panel_cols, j = c % panel_cols;

@@ -38,6 +38,18 @@ struct packed_s8 {
     std::size_t bytes() const { return data.size() + col_sums.size() * sizeof(std::int32_t) + scales.size() * sizeof(float); }
 };
 
+namespace detail {
+
+// What dequantize_weights checks for any packing: it holds weights, and a float output of rows
+// at least k wide is given.
+inline void check_weights_output(bool packed, const float* w, std::int64_t ldw, std::int64_t k) {
+    if (!packed) lowbit::detail::fail("dequantize_weights: the weights are not packed");
+    if (w == nullptr) lowbit::detail::fail("dequantize_weights: the output is null");
+    if (ldw < k) lowbit::detail::fail("dequantize_weights: output row stride ", ldw, " is less than k = ", k);
+}
+
+}  // namespace detail
+
 // Packs W (n rows of k int8, rows ldw apart) with optional per-channel scales (n finite, >= 0).
 inline packed_s8 pack_s8(const std::int8_t* w, std::int64_t ldw, std::int64_t n, std::int64_t k, const float* scales = nullptr) {
     if (n < 1 || k < 1) lowbit::detail::fail("pack_s8: the weights are ", n, " x ", k, "; both must be at least 1");
