@@ -12,7 +12,7 @@
 //   memory/read/512[/threads:2]                                a streaming read of 512 MiB (DRAM bandwidth)
 //   peak/<instructions>                                        the compute roof of each kernel family
 // Besides M in {1, 8, 64, 512} x (K, N) in {(4096, 4096), (4096, 11008), (11008, 4096)}, W8A8 and
-// oneDNN run 2048 x 4096 x 4096 and 512 x 28672 x 4096, the shapes past the fixed blocking.
+// oneDNN run 2048 x 4096 x 4096 (a long prefill) and 512 x 28672 x 4096 (K split into passes).
 // Counters: GOP/s (2 M K N per call) and, for M = 1, weight_GB/s (weight bytes per second). The run
 // ends with the ratios the targets are stated in (ratio_report.hpp), from this run's medians.
 // "hot" reuses one packed matrix (it sits in L2/L3); "cold" rotates through more than 512 MiB of
@@ -287,7 +287,7 @@ std::vector<lowbit_bench::ratio> target_ratios(const std::string& native) {
                      gemm + "w8a8_s32/" + native + "/" + s1 + "/cold", "GOP/s", 1, 1.5});
     }
     for (const char* s : {"2048x4096x4096", "512x28672x4096"})
-        r.push_back({std::string("W8A8 ") + s + " (blocking.hpp) / oneDNN int8 (hot, s32)", gemm + "w8a8_s32/" + native + "/" + s + "/hot", "GOP/s",
+        r.push_back({std::string("W8A8 ") + s + " / oneDNN int8 (hot, s32)", gemm + "w8a8_s32/" + native + "/" + s + "/hot", "GOP/s",
                      std::string("onednn/u8s8s32/") + s + "/hot", "GOP/s", 1, 0});
     r.push_back({"DRAM probe: 2 threads / 1", dram + "/threads:2", "GB/s", dram, "GB/s", 1, 0});
     for (const auto& [tag, peak] : {std::pair<const char*, const char*>{"avx512bw", "maddubs_zmm"}, {"avx_vnni", "vpdpbusd_ymm"}, {"avx2", "maddubs_ymm"}})
@@ -330,8 +330,8 @@ int main(int argc, char** argv) {
             register_onednn(s, false, true, 1);
             benchmark::RegisterBenchmark(("eigen/f32/" + s.name()).c_str(), lowbit_bench::bm_eigen, s)->Unit(benchmark::kMicrosecond)->UseRealTime();
         }
-    // Shapes past the fixed blocking: a long prefill (A larger than L2) and a K whose panels do not
-    // fit L2 (a 70B-class down projection).
+    // Larger shapes: a long prefill (A of 8 MiB, far past L2) and a K whose block of panels does not
+    // fit L2, which blocking.hpp splits into passes (a 70B-class down projection).
     for (const shape s : {shape{2048, 4096, 4096}, shape{512, 28672, 4096}}) {
         register_s32<native>(s, false, 1);
         register_onednn(s, false, false, 1);

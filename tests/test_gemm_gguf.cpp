@@ -149,6 +149,8 @@ TEST_CASE("GGUF repack rejects bad tensors", "[gemm][gguf]") {
     CHECK_THROWS_WITH(gemm::repack_gguf<gguf::q4_0>(q.data(), q.size(), 0, 64), Catch::Contains("0 x 64"));
     CHECK_THROWS_WITH(gemm::repack_gguf<gguf::q4_0>(nullptr, q.size(), 4, 64), Catch::Contains("null"));
     CHECK_THROWS_WITH(gemm::repack_gguf<gguf::q8_0>(q.data(), q.size(), 1, gemm::max_k + 32), Catch::Contains("exceeds 65536"));
+    // A caller that does not know the size: absurd row counts are refused before any allocation.
+    CHECK_THROWS_WITH(gemm::repack_gguf<gguf::q4_0>(q.data(), SIZE_MAX, std::int64_t{1} << 40, 64), Catch::Contains("weights exceed"));
     // A corrupt block: the scale of row 2, block 1 is NaN.
     const std::uint16_t nan = 0x7e00;
     std::memcpy(q.data() + 2 * gguf::q4_0::row_bytes(64) + sizeof(gguf::block_q4_0), &nan, sizeof nan);

@@ -140,6 +140,25 @@ TEST_CASE("int8 products are the same for every blocking: passes over K, blocks 
     });
 }
 
+TEST_CASE("the blocking chosen for a small L2 splits K and gives the reference's bits", "[gemm][s8]") {
+    lowbit_test::for_each_compiled_tag([&](auto tag) {
+        using Arch = decltype(tag);
+        using shape = gemm::detail::tile_shape<Arch>;
+        const std::int64_t m = 4 * shape::rows + 3, k = 999, n = 3 * shape::panels * gemm::panel_cols + 5;
+        const auto w = random_s8(static_cast<std::size_t>(n * k), 500);
+        const auto x = random_activations(m, k, 501);
+        const gemm::packed_s8 p = gemm::pack_s8(w.data(), k, n, k);
+        gemm::activations_u8 a;
+        gemm::quantize_activations_affine(x.data(), k, m, k, a);
+        const auto plan = gemm::choose_blocking(m, p.k4, shape::rows, shape::panels, 8 * 1024);
+        INFO("tag " << Arch::name << ", k_pass " << plan.k_pass << ", m_pass " << plan.m_pass);
+        CHECK((p.k4 + plan.k_pass - 1) / plan.k_pass >= 3);
+        std::vector<std::int32_t> got(static_cast<std::size_t>(m * n));
+        gemm::matmul_s32<Arch>(a, p, got.data(), n, 2, plan);
+        CHECK(got == lowbit_test::reference_product(a, w, n));
+    });
+}
+
 TEST_CASE("the blocking chosen from the shape", "[gemm][s8]") {
     const std::int64_t l2 = std::int64_t{1} << 20;
     // One tile of rows, or a block of weights within half of L2: K stays whole, M in one block.
@@ -158,7 +177,7 @@ TEST_CASE("the blocking chosen from the shape", "[gemm][s8]") {
             CHECK(plan.k_pass % 4 == 0);
             CHECK(plan.k_pass < k4);
             CHECK(plan.k_pass * 32 <= l2 / 4);
-            CHECK((passes - 1) * plan.k_pass < k4);
+            CHECK(passes == (k4 * 32 + l2 / 4 - 1) / (l2 / 4));  // as few passes as fit a quarter of L2
             CHECK(passes * plan.k_pass - k4 < 4 * passes);  // equal passes, not a short last one
             CHECK(plan.m_pass == std::min<std::int64_t>(m, 512));
         }

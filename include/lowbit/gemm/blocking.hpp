@@ -1,12 +1,13 @@
 // lowbit/gemm/blocking.hpp - how the int8 driver (matmul.hpp) walks K and M, chosen from the shape
 // and the size of L2.
 //
-// Each thread takes blocks of output channels (tile_shape panels: 32 channels on AVX-512) and
-// passes every row of A over a block while the block's weights sit in L2. That holds while the
-// block takes at most half of L2, leaving room for the activation rows that stream past it: 32 x K
-// bytes is 352 KiB at K = 11008 but 896 KiB at K = 28672, about all of a 1 MiB L2. Past half of
-// L2, K is split into equal passes whose weights take at most a quarter of L2 (the best of the
-// sizes measured at M = 512, K = 28672 on Zen 5: 874 -> 1000 GOP/s). The int32 sums of a block of
+// Each thread takes blocks of output channels (tile_shape panels: 32 channels with AVX-512 VNNI,
+// 16 with AVX-VNNI and AVX2) and passes every row of A over a block while the block's weights sit
+// in L2. That holds while the block takes at most half of L2, leaving room for the activation rows
+// that stream past it: 32 x K bytes is 352 KiB at K = 11008 but 896 KiB at K = 28672, about all
+// of a 1 MiB L2. Past half of L2, K is split into passes of equal length (the last shorter by up to
+// one group of 4 per pass) whose weights take at most a quarter of L2 (the best of the sizes
+// measured at M = 512, K = 28672 on Zen 5: 874 -> 1000 GOP/s). The int32 sums of a block of
 // `m_pass` rows carry from pass to pass in a scratch buffer and the epilogue runs after the last,
 // so results are exact and the same for every blocking. With a single tile of rows (decoding,
 // small batches) each weight is used once and a split would only add traffic: K stays whole.

@@ -82,6 +82,7 @@ void check_gguf_tensor(const void* src, std::size_t bytes, std::int64_t rows, st
     if (rows < 1 || cols < 1) lowbit::detail::fail("repack_gguf<", Type::name, ">: the tensor is ", rows, " x ", cols, "; both must be at least 1");
     if (cols % block_size != 0) lowbit::detail::fail("repack_gguf<", Type::name, ">: cols = ", cols, " is not a multiple of the block size ", block_size);
     if (cols > max_k) lowbit::detail::fail("repack_gguf<", Type::name, ">: cols = ", cols, " exceeds ", max_k);
+    if (rows > max_weights / cols) lowbit::detail::fail("repack_gguf<", Type::name, ">: ", rows, " x ", cols, " weights exceed ", max_weights);
     if (src == nullptr) lowbit::detail::fail("repack_gguf<", Type::name, ">: the tensor data is null");
     const std::size_t row_bytes = Type::row_bytes(cols);
     if (bytes / row_bytes < static_cast<std::size_t>(rows))

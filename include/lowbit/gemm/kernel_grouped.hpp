@@ -9,6 +9,12 @@
 // q (c - 128). The zero point enters once per group, in int32: sum q (c - z) = raw - (z - o) A, with
 // o the offset the dot left in (0 or 128) and A = sum q over the group (precomputed per row). Then
 // acc = fma(float(P), s, acc) and y = acc * sa, the reference's operations in its order.
+// The GGUF k-quant packings (packed_k4.hpp, packed_k6.hpp) take the same path: 5- and 6-bit codes
+// are the nibbles OR'd with their top bits from a chunk of their own (pairs reach 2 x 63 x 127,
+// still far from saturating); Q6_K's z = 32; Q4_K / Q5_K have no zero point but a minimum per
+// group, entered as a second FMA, acc = fma(float(A), -mn, fma(float(P), s, acc)), with s and mn
+// computed from the fp16 super-block factors exactly as ggml does. Their scalar tile here is
+// their reference.
 // Two accumulators per vector (low and high nibbles, or even and odd chunks) keep two chains going.
 #pragma once
 

@@ -8,8 +8,8 @@
 // which is exact because the activation codes stop at -127 (activations_u8.hpp) and so never meet
 // the one value, -128, whose negation does not fit a byte. VPMADDWD with ones then adds the int16
 // pairs into the int32 lane that holds four k of one channel, the layout VPDPBUSD uses; the sums
-// are those of the signed codes directly, with no column-sum correction: the first pass over K
-// starts from zero, later ones from acc.
+// are those of the signed codes directly, with no column-sum correction; a later pass over K adds
+// acc to them.
 #pragma once
 
 #include <cstddef>
@@ -44,8 +44,7 @@ LOWBIT_ALWAYS_INLINE void run_tile(const tile_args& t, arch::avx512bw) {
     constexpr auto mr = static_cast<std::size_t>(MR), np = static_cast<std::size_t>(NP);
     __m512i sum[mr][np];
     for (std::size_t r = 0; r < mr; ++r)
-        for (std::size_t j = 0; j < np; ++j)
-            sum[r][j] = t.accumulate ? _mm512_loadu_si512(acc + static_cast<std::int64_t>(r) * ldc + static_cast<std::int64_t>(j) * panel_cols) : _mm512_setzero_si512();
+        for (std::size_t j = 0; j < np; ++j) sum[r][j] = _mm512_setzero_si512();  // from zero: see the ymm VNNI tile
     const __m512i ones = _mm512_set1_epi16(1), zero = _mm512_setzero_si512();
     for (std::int64_t g = 0; g < groups; ++g) {
         __m512i magnitude[np];
@@ -64,7 +63,10 @@ LOWBIT_ALWAYS_INLINE void run_tile(const tile_args& t, arch::avx512bw) {
         }
     }
     for (std::size_t r = 0; r < mr; ++r)
-        for (std::size_t j = 0; j < np; ++j) _mm512_storeu_si512(acc + static_cast<std::int64_t>(r) * ldc + static_cast<std::int64_t>(j) * panel_cols, sum[r][j]);
+        for (std::size_t j = 0; j < np; ++j) {
+            std::int32_t* out = acc + static_cast<std::int64_t>(r) * ldc + static_cast<std::int64_t>(j) * panel_cols;
+            _mm512_storeu_si512(out, t.accumulate ? _mm512_add_epi32(sum[r][j], _mm512_loadu_si512(out)) : sum[r][j]);
+        }
 }
 #endif
 
@@ -80,9 +82,7 @@ LOWBIT_ALWAYS_INLINE void run_tile(const tile_args& t, arch::avx2) {
     constexpr auto mr = static_cast<std::size_t>(MR), halves = static_cast<std::size_t>(2 * NP);
     __m256i sum[mr][halves];
     for (std::size_t r = 0; r < mr; ++r)
-        for (std::size_t h = 0; h < halves; ++h)
-            sum[r][h] = t.accumulate ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(acc + static_cast<std::int64_t>(r) * ldc + static_cast<std::int64_t>(8 * h)))
-                                     : _mm256_setzero_si256();
+        for (std::size_t h = 0; h < halves; ++h) sum[r][h] = _mm256_setzero_si256();  // from zero: see the ymm VNNI tile
     const __m256i ones = _mm256_set1_epi16(1);
     for (std::int64_t g = 0; g < groups; ++g) {
         __m256i wh[halves], magnitude[halves];
@@ -97,8 +97,10 @@ LOWBIT_ALWAYS_INLINE void run_tile(const tile_args& t, arch::avx2) {
         }
     }
     for (std::size_t r = 0; r < mr; ++r)
-        for (std::size_t h = 0; h < halves; ++h)
-            _mm256_storeu_si256(reinterpret_cast<__m256i*>(acc + static_cast<std::int64_t>(r) * ldc + static_cast<std::int64_t>(8 * h)), sum[r][h]);
+        for (std::size_t h = 0; h < halves; ++h) {
+            auto* out = reinterpret_cast<__m256i*>(acc + static_cast<std::int64_t>(r) * ldc + static_cast<std::int64_t>(8 * h));
+            _mm256_storeu_si256(out, t.accumulate ? _mm256_add_epi32(sum[r][h], _mm256_loadu_si256(out)) : sum[r][h]);
+        }
 }
 #endif
 

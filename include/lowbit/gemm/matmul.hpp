@@ -59,7 +59,7 @@ void run_rows(const tile_args& t, int rows, Arch arch) {
     }
 }
 
-// Calls f(r0, rows, i) for the row tiles of m rows: full tiles of RowsMax, except that a short
+// Calls f(r0, rows, i, tiles) for the row tiles of m rows: full tiles of RowsMax, except that a short
 // last tile shares its rows with the one before (two 5-row tiles rather than 8 and 2).
 template <int RowsMax, class F>
 void for_each_row_tile(std::int64_t m, F&& f) {
@@ -86,9 +86,11 @@ void for_each_tile(const activations_u8& a, const packed_s8& w, parallelism how,
     const std::int64_t k_pass = std::min(plan.k_pass, w.k4), passes = (w.k4 + k_pass - 1) / k_pass;
     const std::int64_t m_pass = passes > 1 ? std::min(plan.m_pass, a.m) : a.m, m_blocks = (a.m + m_pass - 1) / m_pass;
     parallel_for(blocks, how, [&](std::int64_t b0, std::int64_t b1) {
-        // One tile when K is whole (the epilogue follows each tile), else the sums of m_pass rows.
-        std::vector<std::int32_t, xsimd::aligned_allocator<std::int32_t, 64>> sums_buffer(static_cast<std::size_t>((passes > 1 ? m_pass : rows_max) * ld));
-        std::int32_t* const scratch = sums_buffer.data();
+        // One tile on the stack when K is whole (the epilogue follows each tile), else the sums of
+        // m_pass rows.
+        alignas(64) std::int32_t tile[static_cast<std::size_t>(rows_max * ld)];
+        std::vector<std::int32_t, xsimd::aligned_allocator<std::int32_t, 64>> carried(passes > 1 ? static_cast<std::size_t>(m_pass * ld) : 0);
+        std::int32_t* const scratch = passes > 1 ? carried.data() : tile;
         for (std::int64_t b = b0; b < b1; ++b) {
             const std::int64_t p0 = b * block_panels;
             const int np = static_cast<int>(std::min<std::int64_t>(block_panels, w.panels - p0));
@@ -109,16 +111,19 @@ void for_each_tile(const activations_u8& a, const packed_s8& w, parallelism how,
                 const std::int64_t m0 = mb * m_pass, rows_in_block = std::min(m_pass, a.m - m0);
                 for (std::int64_t pass = 0; pass < passes; ++pass) {
                     const std::int64_t k0 = pass * k_pass, groups = std::min(k_pass, w.k4 - k0) / 4;
-                    // The first row tiles pull the weights of the next step (this block's next pass,
-                    // else the next full block's first) into L2, a panel each, while this one
-                    // computes: decoding and small batches are bound by that stream.
+                    // The first row tiles pull the weights of the next step into L2, a panel each,
+                    // while this one computes (decoding and small batches are bound by that
+                    // stream): this block's next pass (its last `groups` groups of 4, so that a
+                    // shorter last pass stays inside the panel), else, when more rows follow, this
+                    // block's first pass, else the next full block's first.
                     const std::int8_t* next = nullptr;
-                    if (pass + 1 < passes) next = panels + (k0 + k_pass) * panel_cols;
+                    int next_panels = np;
+                    if (pass + 1 < passes) next = panels + std::min(k0 + k_pass, w.k4 - 4 * groups) * panel_cols;
                     else if (mb + 1 < m_blocks) next = panels;
-                    else if (b + 1 < b1 && (b + 2) * block_panels <= w.panels) next = panels + block_panels * panel_bytes;
+                    else if (b + 1 < b1 && (b + 2) * block_panels <= w.panels) next = panels + block_panels * panel_bytes, next_panels = block_panels;
                     for_each_row_tile<rows_max>(rows_in_block, [&](std::int64_t r0, int rows, std::int64_t i, std::int64_t tiles) {
                         std::int32_t* acc = passes > 1 ? scratch + r0 * ld : scratch;
-                        const int prefetch = next == nullptr || i >= block_panels ? 0 : tiles == 1 ? block_panels : 1;
+                        const int prefetch = next == nullptr || i >= next_panels ? 0 : tiles == 1 ? next_panels : 1;
                         const tile_args t{a.row(m0 + r0) + k0, a.k4, panels + k0 * panel_cols, panel_bytes, groups, sums, acc, ld, pass > 0,
                                           prefetch > 0 ? next + (tiles == 1 ? 0 : i * panel_bytes) : nullptr, prefetch};
                         if constexpr (block_panels == 1) run_rows<1>(t, rows, Arch{});

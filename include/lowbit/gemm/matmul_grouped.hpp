@@ -10,9 +10,11 @@
 // The activations are quantized per row, symmetric (quantize_activations); each group's integer
 // dot is exact and the groups are summed in float (gemm/reference.hpp, matmul_grouped_a8). The result
 // enters the epilogue as float, so its stages are the float ones (bias, activations,
-// requantize_float). Results are those of the reference (matmul_grouped_a8) bit for bit, for every tag and thread
-// count. Work is split over blocks of output channels as for W8A8 (matmul.hpp); M = 1 streams
-// each panel's records front to back while the next block is prefetched into L2.
+// requantize_float). Results are those of the reference (matmul_grouped_a8; for the GGUF k-quant
+// packings, whose minimum term it lacks, the scalar tile in kernel_grouped.hpp) bit for bit, for
+// every tag and thread count. Work is split over blocks of output channels as for W8A8
+// (matmul.hpp); M = 1 streams each panel's records front to back while the next block is
+// prefetched into L2.
 #pragma once
 
 #include <algorithm>

@@ -35,6 +35,7 @@ inline void check_super_blocks(const char* op, std::int64_t n, std::int64_t k, s
     if (n < 1 || k < 1) lowbit::detail::fail(op, ": the weights are ", n, " x ", k, "; both must be at least 1");
     if (k % 256 != 0) lowbit::detail::fail(op, ": k = ", k, " is not a multiple of 256");
     if (k > max_k) lowbit::detail::fail(op, ": k = ", k, " exceeds ", max_k);
+    if (n > max_weights / k) lowbit::detail::fail(op, ": ", n, " x ", k, " weights exceed ", max_weights);
     if (ldc < k) lowbit::detail::fail(op, ": row stride ", ldc, " is less than k = ", k);
     if (!inputs_present) lowbit::detail::fail(op, ": an input is null");
 }

@@ -25,6 +25,7 @@ namespace lowbit::gemm {
 
 inline constexpr int panel_cols = 16;
 inline constexpr std::int64_t max_k = 65536;  // 255 * 128 * 65536 < 2^31: the unsigned-shifted sums fit in int32
+inline constexpr std::int64_t max_weights = std::int64_t{1} << 36;  // per packed matrix: far past any model's, far from overflow
 
 struct packed_s8 {
     std::int64_t n = 0, k = 0;
