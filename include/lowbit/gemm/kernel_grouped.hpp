@@ -30,6 +30,7 @@
 #include "lowbit/gemm/packed_groups.hpp"
 #include "lowbit/gemm/packed_k4.hpp"
 #include "lowbit/gemm/packed_k6.hpp"
+#include "lowbit/gemm/tile_args.hpp"
 #if defined(__AVX2__)
 #include <immintrin.h>
 #endif
@@ -86,13 +87,6 @@ LOWBIT_NO_AUTOVECTORIZE void run_grouped_tile(const grouped_tile_args<Packed>& t
 }
 
 #if defined(__AVX2__)
-// The signed codes of four activation bytes (u XOR 0x80 bytewise).
-inline std::int32_t signed_codes4(const std::uint8_t* u) {
-    std::uint32_t four;
-    std::memcpy(&four, u, 4);
-    return static_cast<std::int32_t>(four ^ 0x80808080u);
-}
-
 // One row's accumulators: two integer sums of the group for up to two vectors, and the float
 // sums over groups. Named members, not arrays: g++ 12 copies arrays of vector registers around
 // every VPDPBUSD (and keeps them in memory at -O2).
@@ -154,7 +148,7 @@ LOWBIT_ALWAYS_INLINE void grouped_tile(const grouped_tile_args<Packed>& t) {
                 }
                 each_row([&](grouped_row<Ops>& s, int r) {
                     const std::uint8_t* ur = t.u + r * t.ldu + g * group + 8 * i;
-                    const vi ql = Ops::broadcast(signed_codes4(ur)), qh = Ops::broadcast(signed_codes4(ur + 4));
+                    const vi ql = Ops::broadcast(signed_four(ur)), qh = Ops::broadcast(signed_four(ur + 4));
                     s.l0 = Ops::dot(s.l0, cl0, ql);
                     s.h0 = Ops::dot(s.h0, ch0, qh);
                     if constexpr (nv > 1) {
@@ -164,7 +158,7 @@ LOWBIT_ALWAYS_INLINE void grouped_tile(const grouped_tile_args<Packed>& t) {
                 });
             } else {  // even chunks into l, odd ones into h
                 each_row([&](grouped_row<Ops>& s, int r) {
-                    const vi q = Ops::broadcast(signed_codes4(t.u + r * t.ldu + g * group + 4 * i));
+                    const vi q = Ops::broadcast(signed_four(t.u + r * t.ldu + g * group + 4 * i));
                     if (i % 2 == 0) {
                         s.l0 = Ops::dot8(s.l0, b0, q);
                         if constexpr (nv > 1) s.l1 = Ops::dot8(s.l1, b1, q);

@@ -25,13 +25,6 @@
 
 namespace lowbit::gemm::detail {
 
-// The signed codes of four activation bytes: q = u - 128, bytewise (u XOR 0x80).
-inline std::int32_t signed_four(const std::uint8_t* u) {
-    std::uint32_t four;
-    __builtin_memcpy(&four, u, 4);
-    return static_cast<std::int32_t>(four ^ 0x80808080u);
-}
-
 #if defined(__AVX512BW__)
 template <int MR, int NP>
 LOWBIT_ALWAYS_INLINE void run_tile(const tile_args& t, arch::avx512bw) {

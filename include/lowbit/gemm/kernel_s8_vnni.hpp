@@ -57,9 +57,7 @@ LOWBIT_ALWAYS_INLINE void run_tile(const tile_args& t, arch::avx512_vnni) {
         if (t.prefetch_panels > 0) _mm_prefetch(reinterpret_cast<const char*>(prefetch + g * 64), _MM_HINT_T1);
         if (NP > 1 && t.prefetch_panels > 1) _mm_prefetch(reinterpret_cast<const char*>(prefetch + panel_bytes + g * 64), _MM_HINT_T1);
         const auto row = [&](int r, __m512i& c0, __m512i& c1) {
-            std::int32_t four;
-            __builtin_memcpy(&four, u + r * ldu + 4 * g, 4);
-            const __m512i a = _mm512_set1_epi32(four);
+            const __m512i a = _mm512_set1_epi32(unsigned_four(u + r * ldu + 4 * g));
             c0 = _mm512_dpbusd_epi32(c0, a, b0);
             if constexpr (NP > 1) c1 = _mm512_dpbusd_epi32(c1, a, b1);
         };
@@ -96,9 +94,7 @@ LOWBIT_ALWAYS_INLINE void run_tile(const tile_args& t, arch::avx_vnni) {
         const __m256i b0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(w + g * 64));
         const __m256i b1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(w + g * 64 + 32));
         const auto row = [&](int r, __m256i& lo, __m256i& hi) {
-            std::int32_t four;
-            __builtin_memcpy(&four, u + r * ldu + 4 * g, 4);
-            const __m256i a = _mm256_set1_epi32(four);
+            const __m256i a = _mm256_set1_epi32(unsigned_four(u + r * ldu + 4 * g));
             lo = _mm256_dpbusd_avx_epi32(lo, a, b0);
             hi = _mm256_dpbusd_avx_epi32(hi, a, b1);
         };

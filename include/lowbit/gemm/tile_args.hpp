@@ -1,4 +1,5 @@
-// lowbit/gemm/tile_args.hpp - what a micro-kernel call works on (kernel_s8.hpp).
+// lowbit/gemm/tile_args.hpp - what an int8 micro-kernel call works on (kernel_s8.hpp), and how the
+// kernels read their activation operand.
 #pragma once
 
 #include <cstdint>
@@ -20,5 +21,14 @@ struct tile_args {
     const std::int8_t* prefetch;    // panels to pull into L2 at the pace of this tile (same layout as w)
     int prefetch_panels;            // how many, 0 for none
 };
+
+// Four activation bytes as one int32 lane (the operand every int8 kernel broadcasts): as stored,
+// u = q + 128, or as the signed codes q = u - 128 (bytewise u XOR 0x80).
+inline std::int32_t unsigned_four(const std::uint8_t* u) {
+    std::int32_t four;
+    __builtin_memcpy(&four, u, 4);
+    return four;
+}
+inline std::int32_t signed_four(const std::uint8_t* u) { return static_cast<std::int32_t>(static_cast<std::uint32_t>(unsigned_four(u)) ^ 0x80808080u); }
 
 }  // namespace lowbit::gemm::detail
