@@ -4,74 +4,42 @@
 //     lowbit::gemm::linear_a8(x, cols, m, w, y, rows, pool);                                 // y = x W^T
 //     (or matmul(activations, w, epilogue, y, ldy, pool) with activations quantized ahead)
 //
-// A 2-D GGUF tensor of `rows` output channels by `cols` inputs is `rows` rows of blocks. Two types
-// are the grouped packings exactly, with groups of 32 and the blocks' fp16 scales:
-//     Q4_0  w = d (q - 8), q 4-bit   ->  packed_s4<fp16>   (symmetric, z = 8)   4.5 bits per weight
-//     Q8_0  w = d q,       q int8    ->  packed_s8g<fp16>  (codes q + 128)      8.5 bits per weight
+// A 2-D GGUF tensor of `rows` output channels by `cols` inputs is `rows` rows of blocks. The
+// 32-blocks are grouped packings (packed_groups.hpp) with groups of 32 and the blocks' fp16 scales:
+//     Q4_0    w = d (q - 8), q 4-bit        ->  packed_s4<fp16>  (symmetric, z = 8)          4.5 bits per weight
+//     Q4_1    w = fl(d q) + m, q 4-bit      ->  packed_s4<fp16>  with fp16 minima            5 bits
+//     Q5_0    w = d (q - 16), q 5-bit       ->  packed_s5<fp16>  (symmetric, z = 16)         5.5 bits
+//     Q5_1    w = fl(d q) + m, q 5-bit      ->  packed_s5<fp16>  with fp16 minima            6 bits
+//     Q8_0    w = d q, q int8               ->  packed_s8g<fp16> (codes q + 128)             8.5 bits
+//     IQ4_NL  w = d L[q], q a 4-bit index   ->  packed_iq4_nl    (codes L[q] + 128, z = 128) 4.5 bits
+// The k-quants have packings of their own structure:
 //     Q4_K  w = fl(d sc) q - fl(dmin m) per 32, d, dmin fp16 per 256, sc, m 6-bit
-//                            ->  packed_k4  (its own structure)  4.625 bits per weight (file: 4.5)
-//     Q5_K  the same with 5-bit q      ->  packed_k5                       5.625 bits per weight (file: 5.5)
+//                            ->  packed_k4     4.625 bits per weight (file: 4.5)
+//     Q5_K  the same with 5-bit q      ->  packed_k5     5.625 bits per weight (file: 5.5)
 //     Q6_K  w = fl(d sc) (q - 32) per 16, d fp16 per 256, sc int8, q 6-bit
-//                            ->  packed_k6  (its own structure)  6.625 bits per weight (file: 6.5625)
+//                            ->  packed_k6     6.625 bits per weight (file: 6.5625)
 // Codes, scales and minima are copied bit for bit, nothing is requantized: the packed tensor
 // dequantizes (gemm::dequantize_weights) to the very floats ggml's dequantizer gives.
-// The other GGUF types (Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, IQ4_NL) are not repacked yet.
+// Q2_K and Q3_K are not repacked yet.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <type_traits>
 #include <vector>
 
 #include "lowbit/core/error.hpp"
 #include "lowbit/core/half.hpp"
 #include "lowbit/formats/gguf/blocks.hpp"
 #include "lowbit/formats/gguf/kquant_phases.hpp"
+#include "lowbit/formats/gguf/reference_legacy.hpp"
+#include "lowbit/formats/gguf/reference_nonlinear.hpp"
 #include "lowbit/formats/gguf/types.hpp"
 #include "lowbit/gemm/packed_groups.hpp"
 #include "lowbit/gemm/packed_k4.hpp"
 #include "lowbit/gemm/packed_k6.hpp"
 
 namespace lowbit::gemm {
-
-// What a GGUF type repacks into; only the types with a packing define `packed`.
-template <class Type>
-struct gguf_packing {};
-template <>
-struct gguf_packing<gguf::q4_0> {
-    using packed = packed_s4<fp16>;
-    // Block b's codes (0..15) for its 32 weights, and its scale.
-    static fp16 decode(const gguf::block_q4_0& b, std::uint8_t* codes) {
-        for (int j = 0; j < 16; ++j) {
-            codes[j] = static_cast<std::uint8_t>(b.qs[j] & 15);
-            codes[j + 16] = static_cast<std::uint8_t>(b.qs[j] >> 4);
-        }
-        return fp16{b.d};
-    }
-};
-template <>
-struct gguf_packing<gguf::q8_0> {
-    using packed = packed_s8g<fp16>;
-    static fp16 decode(const gguf::block_q8_0& b, std::uint8_t* codes) {
-        for (int j = 0; j < 32; ++j) codes[j] = static_cast<std::uint8_t>(b.qs[j] + 128);
-        return fp16{b.d};
-    }
-};
-
-// Q4_K, Q5_K and Q6_K are repacked into packings of their own structure (packed_k4 / k5, packed_k6).
-template <>
-struct gguf_packing<gguf::q4_K> {
-    using packed = packed_k4;
-};
-template <>
-struct gguf_packing<gguf::q5_K> {
-    using packed = packed_k5;
-};
-template <>
-struct gguf_packing<gguf::q6_K> {
-    using packed = packed_k6;
-};
 
 namespace detail {
 
@@ -103,21 +71,120 @@ void for_each_gguf_block(const void* src, std::int64_t rows, std::int64_t cols, 
         }
 }
 
+// A tensor of 32-blocks: decode(block, codes, scale, minimum) writes a block's 32 codes and its
+// scale (and minimum, for the types that have one); then the codes are packed with their scales.
+template <class Type, class Packed, class Decode>
+Packed repack_blocks32(const void* src, std::int64_t rows, std::int64_t cols, bool minima, Decode&& decode) {
+    const std::int64_t blocks = cols / 32;
+    std::vector<std::uint8_t> codes(static_cast<std::size_t>(rows * cols));
+    std::vector<fp16> scales(static_cast<std::size_t>(rows * blocks)), mins(scales.size());
+    for_each_gguf_block<Type>(src, rows, cols, [&](std::int64_t r, std::int64_t b, const typename Type::block& blk) {
+        const auto i = static_cast<std::size_t>(r * blocks + b);
+        decode(blk, codes.data() + r * cols + b * 32, scales[i], mins[i]);
+    });
+    // pack_groups rejects a non-finite scale or minimum, naming its channel (row) and group (block).
+    return pack_groups<Packed::bits, typename Packed::levels_type>(codes.data(), cols, rows, cols, 32, scales.data(), nullptr,
+                                                                   minima ? mins.data() : nullptr);
+}
+
+// The 32 4-bit codes of a legacy block: element j in the low nibble of qs[j], j + 16 in its high one.
+inline void nibbles32(const std::uint8_t* qs, std::uint8_t* codes) {
+    for (int j = 0; j < 16; ++j) {
+        codes[j] = static_cast<std::uint8_t>(qs[j] & 15);
+        codes[j + 16] = static_cast<std::uint8_t>(qs[j] >> 4);
+    }
+}
+
+// ... and the 5-bit ones: the fifth bit of element j is bit j of the little-endian word qh.
+inline void codes5(const std::uint8_t* qs, const std::uint8_t* qh, std::uint8_t* codes) {
+    const std::uint32_t high = gguf::reference::detail::high_bits(qh);
+    for (int j = 0; j < 32; ++j) codes[j] = static_cast<std::uint8_t>(gguf::reference::detail::q5_code(qs, high, j));
+}
+
 }  // namespace detail
 
-// Repacks the `rows` x `cols` tensor of GGUF type Type held in `src` (at least `bytes` readable).
+// The IQ4_NL levels, as a table of packed_groups.
+struct iq4_nl_levels {
+    static constexpr const std::int8_t (&levels)[16] = gguf::iq4_levels;
+};
+using packed_iq4_nl = packed_groups<4, fp16, iq4_nl_levels>;
+
+// What a GGUF type repacks into (`packed`) and how (`repack`, given a checked tensor); only the
+// types with a packing define them.
 template <class Type>
-typename gguf_packing<Type>::packed repack_gguf(const void* src, std::size_t bytes, std::int64_t rows, std::int64_t cols) {
-    using packing = gguf_packing<Type>;
-    using packed = typename packing::packed;
-    constexpr std::int64_t block_size = Type::block_size;
-    detail::check_gguf_tensor<Type>(src, bytes, rows, cols);
-    std::vector<std::uint8_t> codes(static_cast<std::size_t>(rows * cols));
-    if constexpr (is_packed_k4<packed>) {
-        // Q4_K / Q5_K: per 256, fp16 d and dmin, eight 6-bit (sc, m) pairs, 4-bit codes of 32-wide
-        // groups (group 2i + h in the low (h = 0) or high nibbles of bytes 32 i .. 32 i + 31) and,
-        // for Q5_K, their fifth bits (bit g of qh[l] for element l of group g).
-        const std::int64_t supers = cols / block_size, groups = cols / packed_k4::group;
+struct gguf_packing {};
+template <>
+struct gguf_packing<gguf::q4_0> {
+    using packed = packed_s4<fp16>;
+    static packed repack(const void* src, std::int64_t rows, std::int64_t cols) {
+        return detail::repack_blocks32<gguf::q4_0, packed>(src, rows, cols, false, [](const gguf::block_q4_0& b, std::uint8_t* codes, fp16& d, fp16&) {
+            detail::nibbles32(b.qs, codes);
+            d = fp16{b.d};
+        });
+    }
+};
+template <>
+struct gguf_packing<gguf::q4_1> {
+    using packed = packed_s4<fp16>;
+    static packed repack(const void* src, std::int64_t rows, std::int64_t cols) {
+        return detail::repack_blocks32<gguf::q4_1, packed>(src, rows, cols, true, [](const gguf::block_q4_1& b, std::uint8_t* codes, fp16& d, fp16& m) {
+            detail::nibbles32(b.qs, codes);
+            d = fp16{b.d};
+            m = fp16{b.m};
+        });
+    }
+};
+template <>
+struct gguf_packing<gguf::q5_0> {
+    using packed = packed_s5<fp16>;
+    static packed repack(const void* src, std::int64_t rows, std::int64_t cols) {
+        return detail::repack_blocks32<gguf::q5_0, packed>(src, rows, cols, false, [](const gguf::block_q5_0& b, std::uint8_t* codes, fp16& d, fp16&) {
+            detail::codes5(b.qs, b.qh, codes);
+            d = fp16{b.d};
+        });
+    }
+};
+template <>
+struct gguf_packing<gguf::q5_1> {
+    using packed = packed_s5<fp16>;
+    static packed repack(const void* src, std::int64_t rows, std::int64_t cols) {
+        return detail::repack_blocks32<gguf::q5_1, packed>(src, rows, cols, true, [](const gguf::block_q5_1& b, std::uint8_t* codes, fp16& d, fp16& m) {
+            detail::codes5(b.qs, b.qh, codes);
+            d = fp16{b.d};
+            m = fp16{b.m};
+        });
+    }
+};
+template <>
+struct gguf_packing<gguf::q8_0> {
+    using packed = packed_s8g<fp16>;
+    static packed repack(const void* src, std::int64_t rows, std::int64_t cols) {
+        return detail::repack_blocks32<gguf::q8_0, packed>(src, rows, cols, false, [](const gguf::block_q8_0& b, std::uint8_t* codes, fp16& d, fp16&) {
+            for (int j = 0; j < 32; ++j) codes[j] = static_cast<std::uint8_t>(b.qs[j] + 128);
+            d = fp16{b.d};
+        });
+    }
+};
+template <>
+struct gguf_packing<gguf::iq4_nl> {
+    using packed = packed_iq4_nl;
+    static packed repack(const void* src, std::int64_t rows, std::int64_t cols) {
+        return detail::repack_blocks32<gguf::iq4_nl, packed>(src, rows, cols, false, [](const gguf::block_iq4_nl& b, std::uint8_t* codes, fp16& d, fp16&) {
+            detail::nibbles32(b.qs, codes);
+            d = fp16{b.d};
+        });
+    }
+};
+
+// Q4_K / Q5_K: per 256, fp16 d and dmin, eight 6-bit (sc, m) pairs, 4-bit codes of 32-wide groups
+// (group 2i + h in the low (h = 0) or high nibbles of bytes 32 i .. 32 i + 31) and, for Q5_K,
+// their fifth bits (bit g of qh[l] for element l of group g).
+template <class Type, int Bits>
+struct gguf_packing_k4 {
+    using packed = basic_packed_k4<Bits>;
+    static packed repack(const void* src, std::int64_t rows, std::int64_t cols) {
+        const std::int64_t supers = cols / 256, groups = cols / 32;
+        std::vector<std::uint8_t> codes(static_cast<std::size_t>(rows * cols));
         std::vector<fp16> d(static_cast<std::size_t>(rows * supers)), dmin(d.size());
         std::vector<std::uint8_t> sc(static_cast<std::size_t>(rows * groups)), m(sc.size());
         detail::for_each_gguf_block<Type>(src, rows, cols, [&](std::int64_t r, std::int64_t b, const typename Type::block& blk) {
@@ -128,26 +195,37 @@ typename gguf_packing<Type>::packed repack_gguf(const void* src, std::size_t byt
                 gguf::reference::detail::scale_min_k4(g, blk.scales, s, mn);
                 sc[static_cast<std::size_t>(r * groups + b * 8 + g)] = static_cast<std::uint8_t>(s);
                 m[static_cast<std::size_t>(r * groups + b * 8 + g)] = static_cast<std::uint8_t>(mn);
-                std::uint8_t* out = codes.data() + r * cols + b * block_size + 32 * g;
+                std::uint8_t* out = codes.data() + r * cols + b * 256 + 32 * g;
                 for (int l = 0; l < 32; ++l) {
                     out[l] = static_cast<std::uint8_t>(g % 2 ? blk.qs[32 * (g / 2) + l] >> 4 : blk.qs[32 * (g / 2) + l] & 15);
-                    if constexpr (packed::bits == 5) out[l] = static_cast<std::uint8_t>(out[l] | ((blk.qh[l] >> g) & 1) << 4);
+                    if constexpr (Bits == 5) out[l] = static_cast<std::uint8_t>(out[l] | ((blk.qh[l] >> g) & 1) << 4);
                 }
             }
         });
         // pack_k4 rejects a non-finite d or dmin, naming its channel (row) and super-block.
-        return pack_k4<packed::bits>(codes.data(), cols, rows, cols, d.data(), dmin.data(), sc.data(), m.data());
-    } else if constexpr (std::is_same_v<packed, packed_k6>) {
-        // Q6_K: per 256, fp16 d and sixteen int8 scales; element i = 128 h + 32 quarter + l has
-        // its low four bits in ql[64 h + l + 32 (quarter & 1)] (low nibble for quarters 0, 1) and
-        // its top two in bits 2 quarter of qh[32 h + l].
-        const std::int64_t supers = cols / block_size, groups = cols / packed_k6::group;
+        return pack_k4<Bits>(codes.data(), cols, rows, cols, d.data(), dmin.data(), sc.data(), m.data());
+    }
+};
+template <>
+struct gguf_packing<gguf::q4_K> : gguf_packing_k4<gguf::q4_K, 4> {};
+template <>
+struct gguf_packing<gguf::q5_K> : gguf_packing_k4<gguf::q5_K, 5> {};
+
+// Q6_K: per 256, fp16 d and sixteen int8 scales; element i = 128 h + 32 quarter + l has its low
+// four bits in ql[64 h + l + 32 (quarter & 1)] (low nibble for quarters 0, 1) and its top two in
+// bits 2 quarter of qh[32 h + l].
+template <>
+struct gguf_packing<gguf::q6_K> {
+    using packed = packed_k6;
+    static packed repack(const void* src, std::int64_t rows, std::int64_t cols) {
+        const std::int64_t supers = cols / 256, groups = cols / packed_k6::group;
+        std::vector<std::uint8_t> codes(static_cast<std::size_t>(rows * cols));
         std::vector<fp16> d(static_cast<std::size_t>(rows * supers));
         std::vector<std::int8_t> sc(static_cast<std::size_t>(rows * groups));
-        detail::for_each_gguf_block<Type>(src, rows, cols, [&](std::int64_t r, std::int64_t b, const gguf::block_q6_K& blk) {
+        detail::for_each_gguf_block<gguf::q6_K>(src, rows, cols, [&](std::int64_t r, std::int64_t b, const gguf::block_q6_K& blk) {
             d[static_cast<std::size_t>(r * supers + b)] = fp16{blk.d};
             for (int g = 0; g < 16; ++g) sc[static_cast<std::size_t>(r * groups + b * 16 + g)] = blk.scales[g];
-            std::uint8_t* out = codes.data() + r * cols + b * block_size;
+            std::uint8_t* out = codes.data() + r * cols + b * 256;
             for (int i = 0; i < 256; ++i) {
                 const int h = i / 128, quarter = i % 128 / 32, l = i % 32;
                 const int low = blk.ql[64 * h + l + 32 * (quarter & 1)];
@@ -156,14 +234,14 @@ typename gguf_packing<Type>::packed repack_gguf(const void* src, std::size_t byt
         });
         // pack_k6 rejects a non-finite d, naming its channel (row) and super-block.
         return pack_k6(codes.data(), cols, rows, cols, d.data(), sc.data());
-    } else {
-        std::vector<fp16> scales(codes.size() / block_size);
-        detail::for_each_gguf_block<Type>(src, rows, cols, [&](std::int64_t r, std::int64_t b, const typename Type::block& blk) {
-            scales[static_cast<std::size_t>(r * (cols / block_size) + b)] = packing::decode(blk, codes.data() + r * cols + b * block_size);
-        });
-        // pack_groups rejects a non-finite scale, naming its channel (row) and group (block).
-        return pack_groups<packed::bits>(codes.data(), cols, rows, cols, block_size, scales.data());
     }
+};
+
+// Repacks the `rows` x `cols` tensor of GGUF type Type held in `src` (at least `bytes` readable).
+template <class Type>
+typename gguf_packing<Type>::packed repack_gguf(const void* src, std::size_t bytes, std::int64_t rows, std::int64_t cols) {
+    detail::check_gguf_tensor<Type>(src, bytes, rows, cols);
+    return gguf_packing<Type>::repack(src, rows, cols);
 }
 
 }  // namespace lowbit::gemm

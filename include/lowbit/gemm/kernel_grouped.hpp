@@ -1,4 +1,4 @@
-// lowbit/gemm/kernel_grouped.hpp - the micro-kernels for grouped weights (packed_groups.hpp: 4-bit
+// lowbit/gemm/kernel_grouped.hpp - the micro-kernels for grouped weights (packed_groups.hpp: 4-, 5-
 // or 8-bit codes, a scale per group) times int8 activations (activations_u8.hpp, symmetric): the
 // float result of gemm/reference.hpp (matmul_grouped_a8), W4A8 and W8A8 per group.
 //
@@ -15,9 +15,13 @@
 // group, entered as a second FMA, acc = fma(float(A), -mn, fma(float(P), s, acc)), with s and mn
 // computed from the fp16 super-block factors exactly as ggml does. Their scalar tile here is
 // their reference.
+// Q4_1 / Q5_1 (packed_groups with minima) take the same second FMA with their fp16 minimum m.
+// Codes that index a table of levels (IQ4_NL) are looked up by VPSHUFB into L[c] + 128 and run as
+// 8-bit codes.
 // Two accumulators per vector (low and high nibbles, or even and odd chunks) keep two chains going.
 #pragma once
 
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -51,7 +55,8 @@ struct grouped_tile_args {
     std::int64_t prefetch_panel;       // a panel to pull into L2 at the pace of this tile, or -1
 };
 
-// The layout-aware reference every tag falls back to.
+// The layout-aware reference every tag falls back to (for packings with minima or levels, and the
+// k-quant packings, the specification of their products).
 template <int MR, int NP, class Packed>
 LOWBIT_NO_AUTOVECTORIZE void run_grouped_tile(const grouped_tile_args<Packed>& t, arch::scalar) {
     const Packed& w = *t.w;
@@ -75,6 +80,14 @@ LOWBIT_NO_AUTOVECTORIZE void run_grouped_tile(const grouped_tile_args<Packed>& t
                     const std::uint8_t* hd = w.head(panel, g);
                     acc = std::fma(static_cast<float>(p), w.scale(hd, rec, j), acc);
                     acc = std::fma(static_cast<float>(a), -w.min(hd, rec, j), acc);
+                } else if (w.minima) {  // sum q (s c + m) = s P + m A
+                    std::int32_t p = 0, a = 0;
+                    for (std::int64_t kk = 0; kk < w.group; ++kk) {
+                        p += (static_cast<std::int32_t>(u[kk]) - 128) * w.code(rec, j, kk);
+                        a += static_cast<std::int32_t>(u[kk]) - 128;
+                    }
+                    acc = std::fma(static_cast<float>(p), w.scale(rec, j), acc);
+                    acc = std::fma(static_cast<float>(a), w.minimum(rec, j), acc);
                 } else {
                     const int z = w.zero_point(rec, j);
                     std::int32_t p = 0;
@@ -84,6 +97,19 @@ LOWBIT_NO_AUTOVECTORIZE void run_grouped_tile(const grouped_tile_args<Packed>& t
             }
             t.out[r * t.ldo + c] = acc * t.row_scales[r];
         }
+}
+
+template <class Packed>
+inline constexpr bool has_grouped_levels = false;
+template <int Bits, class Scale, class Levels>
+inline constexpr bool has_grouped_levels<packed_groups<Bits, Scale, Levels>> = has_levels<Levels>;
+
+// The 16 unsigned codes L[c] + 128 of a packing with levels.
+template <class Packed>
+constexpr std::array<std::uint8_t, 16> level_codes() {
+    std::array<std::uint8_t, 16> codes{};
+    for (int c = 0; c < 16; ++c) codes[static_cast<std::size_t>(c)] = static_cast<std::uint8_t>(Packed::level_code(c));
+    return codes;
 }
 
 #if defined(__AVX2__)
@@ -96,20 +122,30 @@ struct grouped_row {
     typename Ops::vf a0, a1;
 };
 
+// The dot of up to 8-bit codes (Ops::dot8) or of codes below 64 (Ops::dot).
+template <class Ops, bool ByteCodes>
+LOWBIT_ALWAYS_INLINE typename Ops::vi code_dot(typename Ops::vi acc, typename Ops::vi codes, typename Ops::vi q) {
+    if constexpr (ByteCodes) return Ops::dot8(acc, codes, q);
+    else return Ops::dot(acc, codes, q);
+}
+
 // The vector tile over an instruction-set Ops (below): 16 / Ops::lanes vectors per panel, at most
 // two vectors per row (NP x 16 / lanes <= 2) and three rows.
 template <int MR, int NP, class Ops, class Packed>
 LOWBIT_ALWAYS_INLINE void grouped_tile(const grouped_tile_args<Packed>& t) {
     using vi = typename Ops::vi;
     using vf = typename Ops::vf;
-    constexpr bool k4 = is_packed_k4<Packed>, k6 = std::is_same_v<Packed, packed_k6>;
+    constexpr bool k4 = is_packed_k4<Packed>, k6 = std::is_same_v<Packed, packed_k6>, levels = has_grouped_levels<Packed>;
     constexpr int per_panel = panel_cols / Ops::lanes, nv = NP * per_panel;
     static_assert(MR >= 1 && MR <= 3 && nv >= 1 && nv <= 2, "the grouped tile is at most 3 rows x 2 vectors");
-    constexpr int offset_left = Packed::bits == 8 ? Ops::code_offset8 : 0;  // the dot sums q (c - offset_left)
+    constexpr bool byte_codes = Packed::bits == 8 || levels;                    // codes up to 255: the 8-bit dot
+    constexpr int offset_left = byte_codes ? Ops::code_offset8 : 0;             // the dot sums q (c - offset_left)
     const Packed& w = *t.w;
     const std::int64_t group = w.group, code_bytes = w.code_bytes(), panel_bytes = w.panel_bytes();
     // The byte offset of vector v in a chunk or among a record's per-channel values.
     const auto offset = [&](int v, std::int64_t per_channel) { return (v / per_panel) * panel_bytes + (v % per_panel) * Ops::lanes * per_channel; };
+    vi level_table = Ops::zero_i();  // L[c] + 128 for c = 0..15 in every 16-byte lane
+    if constexpr (levels) level_table = Ops::byte_table(level_codes<Packed>().data());
     grouped_row<Ops> s0{}, s1{}, s2{};
     const auto each_row = [&](auto&& f) {
         f(s0, 0);
@@ -146,14 +182,22 @@ LOWBIT_ALWAYS_INLINE void grouped_tile(const grouped_tile_args<Packed>& t) {
                         ch1 = Ops::or_(ch1, Ops::template top_bits<width>(top1, shift + width));
                     }
                 }
+                if constexpr (levels) {
+                    cl0 = Ops::lookup(level_table, cl0);
+                    ch0 = Ops::lookup(level_table, ch0);
+                    if constexpr (nv > 1) {
+                        cl1 = Ops::lookup(level_table, cl1);
+                        ch1 = Ops::lookup(level_table, ch1);
+                    }
+                }
                 each_row([&](grouped_row<Ops>& s, int r) {
                     const std::uint8_t* ur = t.u + r * t.ldu + g * group + 8 * i;
                     const vi ql = Ops::broadcast(signed_four(ur)), qh = Ops::broadcast(signed_four(ur + 4));
-                    s.l0 = Ops::dot(s.l0, cl0, ql);
-                    s.h0 = Ops::dot(s.h0, ch0, qh);
+                    s.l0 = code_dot<Ops, byte_codes>(s.l0, cl0, ql);
+                    s.h0 = code_dot<Ops, byte_codes>(s.h0, ch0, qh);
                     if constexpr (nv > 1) {
-                        s.l1 = Ops::dot(s.l1, cl1, ql);
-                        s.h1 = Ops::dot(s.h1, ch1, qh);
+                        s.l1 = code_dot<Ops, byte_codes>(s.l1, cl1, ql);
+                        s.h1 = code_dot<Ops, byte_codes>(s.h1, ch1, qh);
                     }
                 });
             } else {  // even chunks into l, odd ones into h
@@ -180,8 +224,10 @@ LOWBIT_ALWAYS_INLINE void grouped_tile(const grouped_tile_args<Packed>& t) {
                 if (k6 && g % packed_k6::groups_per_super == 0)
                     for (std::int64_t line = 0; line < packed_k6::head_bytes; line += 64)
                         _mm_prefetch(reinterpret_cast<const char*>(prefetch_group + j * panel_bytes - packed_k6::head_bytes + line), _MM_HINT_T1);
+                if constexpr (!k4 && !k6)
+                    for (std::int64_t line = code_bytes + 64; line < w.record_bytes; line += 64)
+                        _mm_prefetch(reinterpret_cast<const char*>(prefetch_group + j * panel_bytes + line), _MM_HINT_T1);
             }
-        const std::uint8_t* tail = rec + code_bytes;
         if constexpr (k4) {  // s = fl(d sc), -mn = fl(dmin (-m)); acc = fma(P, s, acc), then fma(A, -mn, acc)
             const std::uint8_t* hd = w.head(t.panel, g);
             const std::uint8_t* sc = rec + Packed::terms_offset;
@@ -210,8 +256,24 @@ LOWBIT_ALWAYS_INLINE void grouped_tile(const grouped_tile_args<Packed>& t) {
                 s.a0 = Ops::fma(Ops::to_float(Ops::sub(Ops::add(s.l0, s.h0), Ops::mullo(z, a))), scale0, s.a0);
                 if constexpr (nv > 1) s.a1 = Ops::fma(Ops::to_float(Ops::sub(Ops::add(s.l1, s.h1), Ops::mullo(z, a))), scale1, s.a1);
             });
+        } else if (w.minima) {  // acc = fma(P, s, acc), then fma(A, m, acc)
+            using Scale = typename Packed::scale_type;
+            const std::uint8_t* tail = rec + w.scales_offset();
+            const std::int64_t scale_bytes = panel_cols * static_cast<std::int64_t>(sizeof(Scale));
+            const vf scale0 = Ops::load_scales(tail + offset(0, sizeof(Scale)), Scale{}), min0 = Ops::load_scales(tail + scale_bytes + offset(0, sizeof(Scale)), Scale{});
+            vf scale1 = scale0, min1 = min0;
+            if constexpr (nv > 1) {
+                scale1 = Ops::load_scales(tail + offset(1, sizeof(Scale)), Scale{});
+                min1 = Ops::load_scales(tail + scale_bytes + offset(1, sizeof(Scale)), Scale{});
+            }
+            each_row([&](grouped_row<Ops>& s, int r) {
+                const vf a = Ops::to_float(Ops::broadcast(t.group_sums[r * t.ldg + g]));
+                s.a0 = Ops::fma(a, min0, Ops::fma(Ops::to_float(Ops::add(s.l0, s.h0)), scale0, s.a0));
+                if constexpr (nv > 1) s.a1 = Ops::fma(a, min1, Ops::fma(Ops::to_float(Ops::add(s.l1, s.h1)), scale1, s.a1));
+            });
         } else {
             using Scale = typename Packed::scale_type;
+            const std::uint8_t* tail = rec + w.scales_offset();
             const std::int64_t scale_bytes = panel_cols * static_cast<std::int64_t>(sizeof(Scale));
             const vf scale0 = Ops::load_scales(tail + offset(0, sizeof(Scale)), Scale{});
             const vf scale1 = nv > 1 ? Ops::load_scales(tail + offset(1, sizeof(Scale)), Scale{}) : scale0;
@@ -271,6 +333,8 @@ struct zmm_ops {
     static vi load_zero_points(const std::uint8_t* p) { return _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
     static vi load_s8(const std::uint8_t* p) { return _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
     static vi or_(vi a, vi b) { return _mm512_or_si512(a, b); }
+    static vi byte_table(const std::uint8_t* sixteen) { return _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(sixteen))); }
+    static vi lookup(vi table, vi nibbles) { return _mm512_shuffle_epi8(table, nibbles); }
     // Width bits of every byte from bit `shift` on, moved to bit 4 up (shift + Width <= 8).
     template <int Width>
     static vi top_bits(vi v, int shift) {
@@ -329,6 +393,8 @@ struct ymm_ops {
     static vi load_zero_points(const std::uint8_t* p) { return _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))); }
     static vi load_s8(const std::uint8_t* p) { return _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))); }
     static vi or_(vi a, vi b) { return _mm256_or_si256(a, b); }
+    static vi byte_table(const std::uint8_t* sixteen) { return _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(sixteen))); }
+    static vi lookup(vi table, vi nibbles) { return _mm256_shuffle_epi8(table, nibbles); }
     template <int Width>
     static vi top_bits(vi v, int shift) {
         return _mm256_and_si256(_mm256_slli_epi16(_mm256_srli_epi16(v, shift), 4), _mm256_set1_epi8(Width == 1 ? 0x10 : 0x30));

@@ -70,8 +70,8 @@ void matmul_grouped(const activations_u8& a, const Packed& w, const epilogue<Sta
 }  // namespace detail
 
 // y[m][n] (rows ldy apart) = the epilogue of the grouped product (float).
-template <class Arch = arch::native, int Bits, class Scale, class Out, class... Stages>
-void matmul(const activations_u8& a, const packed_groups<Bits, Scale>& w, const epilogue<Stages...>& ep, Out* y, std::int64_t ldy, parallelism how = 1) {
+template <class Arch = arch::native, int Bits, class Scale, class Levels, class Out, class... Stages>
+void matmul(const activations_u8& a, const packed_groups<Bits, Scale, Levels>& w, const epilogue<Stages...>& ep, Out* y, std::int64_t ldy, parallelism how = 1) {
     detail::matmul_grouped<Arch>(a, w, ep, y, ldy, how);
 }
 

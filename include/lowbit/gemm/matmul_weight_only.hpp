@@ -74,6 +74,7 @@ template <class Arch = arch::native, class Scale, class Out, class... Stages>
 void linear_weight_only(const float* x, std::int64_t ldx, std::int64_t m, const packed_s4<Scale>& w, Out* y, std::int64_t ldy,
                         const epilogue<Stages...>& ep, parallelism how = 1) {
     if (w.n < 1 || w.data.empty()) lowbit::detail::fail("linear_weight_only: the weights are not packed");
+    if (w.minima) lowbit::detail::fail("linear_weight_only: weights with float minima (GGUF Q4_1) run with int8 activations only (linear_a8)");
     detail::check_weight_only_args<Arch>("linear_weight_only", x, ldx, m, w.k, w.n, y, ldy);
     ep.check(w.n, nullptr);
     std::vector<float> xsums;  // affine: the sum of each row's group, in K order
