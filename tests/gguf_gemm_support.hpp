@@ -6,12 +6,15 @@
 #include <cstddef>
 #include <cstdint>
 #include <random>
+#include <string>
+#include <tuple>
 #include <vector>
 
 #include <catch2/catch.hpp>
 
 #include "gemm_support.hpp"
 #include "gguf_support.hpp"
+#include "lowbit/gemm/activations_gguf.hpp"
 #include "lowbit/gemm/gguf_weights.hpp"
 #include "lowbit/gemm/matmul_grouped.hpp"
 #include "lowbit/gguf.hpp"
@@ -51,19 +54,37 @@ inline std::vector<float> weights(std::int64_t rows, std::int64_t cols, std::uin
     return w;
 }
 
+// How a test quantizes the activations: per row (lowbit's own), or per block as ggml does for
+// this weight type (q8_0 for the 32-block types, q8_K for the k-quants).
+enum class activation_blocks { per_row, ggml };
+
+template <class Type>
+lowbit::gemm::activations_u8 quantized_activations(const std::vector<float>& x, std::int64_t m, std::int64_t k, activation_blocks how) {
+    lowbit::gemm::activations_u8 a;
+    if (how == activation_blocks::per_row) lowbit::gemm::quantize_activations(x.data(), k, m, k, a);
+    else if constexpr (Type::block_size == 256) lowbit::gemm::quantize_activations_gguf<lowbit::gguf::q8_K>(x.data(), k, m, k, a);
+    else lowbit::gemm::quantize_activations_gguf<lowbit::gguf::q8_0>(x.data(), k, m, k, a);
+    return a;
+}
+
+// The float an activation code stands for: q times its row's or its block's scale.
+inline double activation_value(const lowbit::gemm::activations_u8& a, std::int64_t r, std::int64_t i) {
+    const double q = static_cast<double>(a.row(r)[i]) - 128;
+    if (a.block == 0) return q * static_cast<double>(a.scales[static_cast<std::size_t>(r)]);
+    return q * static_cast<double>(a.block_scales[static_cast<std::size_t>(r * (a.k / a.block) + i / a.block)]);
+}
+
 // |y - float64 dot of the dequantized weights and activations| <= 2e-6 sum |w a|, per output, and
 // the same bits on every compiled tag (the scalar tile, which runs first, is the reference).
 template <class Packed>
-void check_product(const Packed& p, std::int64_t m, std::uint32_t seed) {
+void check_product(const Packed& p, const lowbit::gemm::activations_u8& a) {
     const auto w = dequantized(p);
-    const auto x = lowbit_test::random_activations(m, p.k, seed);
-    lowbit::gemm::activations_u8 a;
-    lowbit::gemm::quantize_activations(x.data(), p.k, m, p.k, a);
-    const auto q = lowbit_test::signed_codes(a);
+    const std::int64_t m = a.m;
     std::vector<float> want_bits;
     lowbit_test::for_each_compiled_tag([&](auto tag) {
         using Arch = decltype(tag);
-        INFO("tag " << Arch::name << ", " << m << " x " << p.k << " x " << p.n);
+        INFO("tag " << Arch::name << ", " << m << " x " << p.k << " x " << p.n << (a.block != 0 ? ", activation blocks of " : ", per-row activations")
+                    << (a.block != 0 ? std::to_string(a.block) : std::string()));
         std::vector<float> y(static_cast<std::size_t>(m * p.n));
         lowbit::gemm::matmul<Arch>(a, p, lowbit::gemm::epilogue<>{}, y.data(), p.n);
         if (want_bits.empty()) want_bits = y;
@@ -73,8 +94,7 @@ void check_product(const Packed& p, std::int64_t m, std::uint32_t seed) {
             for (std::int64_t c = 0; c < p.n; ++c) {
                 double exact = 0, magnitude = 0;
                 for (std::int64_t i = 0; i < p.k; ++i) {
-                    const double t = static_cast<double>(w[static_cast<std::size_t>(c * p.k + i)]) *
-                                     (static_cast<double>(q[static_cast<std::size_t>(r * p.k + i)]) * static_cast<double>(a.scales[static_cast<std::size_t>(r)]));
+                    const double t = static_cast<double>(w[static_cast<std::size_t>(c * p.k + i)]) * activation_value(a, r, i);
                     exact += t;
                     magnitude += std::fabs(t);
                 }
@@ -86,20 +106,23 @@ void check_product(const Packed& p, std::int64_t m, std::uint32_t seed) {
     });
 }
 
-// The products of one GGUF type: ggml's own blocks (M = 1, 3, 8) and realistic and adversarial
-// rows at odd shapes, one block up.
+// The products of one GGUF type, with per-row and with ggml's per-block activations: ggml's own
+// blocks (M = 1, 3, 8) and realistic and adversarial rows at odd shapes, one block up.
 template <class Type>
 void check_products() {
     const auto blocks = read_file(std::string(Type::name) + ".blocks.bin");
     const auto ggml = lowbit::gemm::repack_gguf<Type>(blocks.data(), blocks.size(), ref_rows, ref_cols);
-    for (std::int64_t m : {1, 3, 8})
-        check_product(ggml, m, 7);
-    std::uint32_t seed = 70;
-    constexpr std::int64_t unit = Type::block_size;
-    for (auto [m, rows, cols] : {std::tuple<std::int64_t, std::int64_t, std::int64_t>{1, 33, 4096}, {5, 20, 9 * unit}, {17, 8, 4 * unit}, {2, 1, unit}}) {
-        const auto w = weights(rows, cols, seed++);
-        const auto q = quantized<Type>(w, rows, cols);
-        check_product(lowbit::gemm::repack_gguf<Type>(q.data(), q.size(), rows, cols), m, seed++);
+    for (auto how : {activation_blocks::per_row, activation_blocks::ggml}) {
+        for (std::int64_t m : {1, 3, 8})
+            check_product(ggml, quantized_activations<Type>(lowbit_test::random_activations(m, ref_cols, 7), m, ref_cols, how));
+        std::uint32_t seed = 70;
+        constexpr std::int64_t unit = Type::block_size;
+        for (auto [m, rows, cols] : {std::tuple<std::int64_t, std::int64_t, std::int64_t>{1, 33, 4096}, {5, 20, 9 * unit}, {17, 8, 4 * unit}, {2, 1, unit}}) {
+            const auto w = weights(rows, cols, seed++);
+            const auto q = quantized<Type>(w, rows, cols);
+            check_product(lowbit::gemm::repack_gguf<Type>(q.data(), q.size(), rows, cols),
+                          quantized_activations<Type>(lowbit_test::random_activations(m, cols, seed++), m, cols, how));
+        }
     }
 }
 

@@ -4,11 +4,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <tuple>
 #include <type_traits>
 #include <vector>
 
 #include "gguf_gemm_support.hpp"
+#include "lowbit/gemm/matmul.hpp"
 #include "lowbit/gemm/matmul_weight_only.hpp"
 
 using namespace lowbit;
@@ -48,6 +50,61 @@ TEMPLATE_LIST_TEST_CASE("GGUF tensors repack losslessly: realistic and adversari
         const auto p = gemm::repack_gguf<TestType>(q.data(), q.size(), rows, cols);
         CHECK(lowbit_test::gguf::first_float_difference(dequantized(p), want) == -1);
     }
+}
+
+// ggml's activation blocks: the codes and scales of quantize_activations_gguf are ggml's q8_0 / q8_K
+// bytes for the reference inputs.
+TEMPLATE_TEST_CASE("GGUF activations: ggml's q8_0 / q8_K blocks, code for code", "[gemm][gguf]", gguf::q8_0, gguf::q8_K) {
+    const auto x = lowbit_test::gguf::read_floats("inputs.f32");
+    const auto blocks = lowbit_test::gguf::read_file(std::string(TestType::name) + ".blocks.bin");
+    const std::int64_t rows = lowbit_test::gguf::ref_rows, cols = lowbit_test::gguf::ref_cols, per_row = cols / TestType::block_size;
+    gemm::activations_u8 a;
+    gemm::quantize_activations_gguf<TestType>(x.data(), cols, rows, cols, a);
+    CHECK(a.block == TestType::block_size);
+    std::int64_t code_differences = 0, scale_differences = 0;
+    int lowest = 0;
+    for (std::int64_t r = 0; r < rows; ++r)
+        for (std::int64_t b = 0; b < per_row; ++b) {
+            typename TestType::block blk;
+            std::memcpy(&blk, blocks.data() + static_cast<std::size_t>(r * per_row + b) * sizeof blk, sizeof blk);
+            float d;
+            if constexpr (std::is_same_v<TestType, gguf::q8_0>) d = fp16{blk.d}.to_float();
+            else d = blk.d;
+            scale_differences += a.block_scales[static_cast<std::size_t>(r * per_row + b)] != d;
+            for (std::int64_t i = 0; i < TestType::block_size; ++i) {
+                const int q = a.row(r)[b * TestType::block_size + i] - 128;
+                code_differences += q != blk.qs[i];
+                lowest = std::min(lowest, q);
+            }
+        }
+    CHECK(code_differences == 0);
+    CHECK(scale_differences == 0);
+    CHECK(lowest == -127);  // some block's largest element is negative; none goes below (the kernels without VNNI negate codes)
+    for (float s : a.scales) CHECK(s == 1.f);
+    // Re-quantizing the same object per row leaves nothing of the blocks behind.
+    gemm::quantize_activations(x.data(), cols, rows, cols, a);
+    CHECK(a.block == 0);
+    CHECK(a.block_scales.empty());
+}
+
+TEST_CASE("GGUF activations and products reject what they cannot take", "[gemm][gguf]") {
+    std::vector<float> x(2 * 512, 0.5f);
+    gemm::activations_u8 a;
+    CHECK_THROWS_WITH(gemm::quantize_activations_gguf<gguf::q8_0>(x.data(), 48, 2, 48, a), Catch::Contains("k = 48 is not a multiple of 32"));
+    CHECK_THROWS_WITH(gemm::quantize_activations_gguf<gguf::q8_K>(x.data(), 512, 2, 384, a), Catch::Contains("k = 384 is not a multiple of 256"));
+    x[512 + 7] = std::numeric_limits<float>::quiet_NaN();
+    CHECK_THROWS_WITH(gemm::quantize_activations_gguf<gguf::q8_0>(x.data(), 512, 2, 512, a), Catch::Contains("nan at row 1, column 7"));
+    x[512 + 7] = 0.5f;
+    std::vector<float> y(64);
+    // A group of 64 does not fit in activation blocks of 32.
+    gemm::quantize_activations_gguf<gguf::q8_0>(x.data(), 512, 2, 512, a);
+    std::vector<std::uint8_t> codes(4 * 512, 5);
+    const std::vector<float> scales(4 * 8, 0.5f);
+    CHECK_THROWS_WITH(gemm::matmul(a, gemm::pack_s4(codes.data(), 512, 4, 512, 64, scales.data()), gemm::epilogue<>{}, y.data(), 4),
+                      Catch::Contains("activation blocks of 32 do not hold whole weight groups of 64"));
+    // Per-channel int8 weights take per-row activations only.
+    std::vector<std::int8_t> w8(4 * 512, 1);
+    CHECK_THROWS_WITH(gemm::matmul(a, gemm::pack_s8(w8.data(), 512, 4, 512), gemm::epilogue<gemm::dequantize>{}, y.data(), 4), Catch::Contains("per-row activations"));
 }
 
 TEST_CASE("GGUF repack rejects bad tensors", "[gemm][gguf]") {

@@ -34,6 +34,10 @@ struct activations_u8 {
     std::vector<std::uint8_t, xsimd::aligned_allocator<std::uint8_t, 64>> data;  // m rows of k4 bytes, each 1..255
     std::vector<float> scales;                                                   // s[m]
     std::vector<std::int32_t> zero_points;                                       // z[m]; empty when every z is 0
+    // ggml's per-block activations (activations_gguf.hpp): a scale per `block` codes along K
+    // (m x k / block, row-major), and the row scales all 1.
+    std::int64_t block = 0;  // 0: per row
+    std::vector<float> block_scales;
 
     const std::uint8_t* row(std::int64_t r) const { return data.data() + r * k4; }
 };
@@ -112,6 +116,8 @@ inline void reset(activations_u8& out, std::int64_t m, std::int64_t k, bool zero
     out.data.assign(static_cast<std::size_t>(m * out.k4), 128);
     out.scales.assign(static_cast<std::size_t>(m), 0.f);
     out.zero_points.assign(zero_points ? static_cast<std::size_t>(m) : 0, 0);
+    out.block = 0;
+    out.block_scales.clear();
 }
 
 struct row_parameters {

@@ -48,6 +48,7 @@ struct grouped_tile_args {
     const std::int32_t* group_sums;    // A[r][g], rows ldg apart
     std::int64_t ldg;
     const float* row_scales;           // sa[r]
+    const float* group_scales;         // per-block activations: da[r][g] of the block holding group g, rows ldg apart; else null
     const Packed* w;
     std::int64_t panel;                // the tile's first panel
     float* out;                        // rows ldo apart
@@ -67,10 +68,11 @@ LOWBIT_NO_AUTOVECTORIZE void run_grouped_tile(const grouped_tile_args<Packed>& t
             for (std::int64_t g = 0; g < w.groups; ++g) {
                 const std::uint8_t* rec = w.record(panel, g);
                 const std::uint8_t* u = t.u + r * t.ldu + g * w.group;
+                const auto by_block = [&](float v) { return t.group_scales != nullptr ? v * t.group_scales[r * t.ldg + g] : v; };
                 if constexpr (std::is_same_v<Packed, packed_k6>) {
                     std::int32_t p = 0;
                     for (std::int64_t kk = 0; kk < w.group; ++kk) p += (static_cast<std::int32_t>(u[kk]) - 128) * (w.code(rec, j, kk) - packed_k6::zero_point);
-                    acc = std::fma(static_cast<float>(p), w.scale(w.head(panel, g), g, j), acc);
+                    acc = std::fma(static_cast<float>(p), by_block(w.scale(w.head(panel, g), g, j)), acc);
                 } else if constexpr (is_packed_k4<Packed>) {  // sum q (s c - mn) = s P - mn A
                     std::int32_t p = 0, a = 0;
                     for (std::int64_t kk = 0; kk < w.group; ++kk) {
@@ -78,21 +80,21 @@ LOWBIT_NO_AUTOVECTORIZE void run_grouped_tile(const grouped_tile_args<Packed>& t
                         a += static_cast<std::int32_t>(u[kk]) - 128;
                     }
                     const std::uint8_t* hd = w.head(panel, g);
-                    acc = std::fma(static_cast<float>(p), w.scale(hd, rec, j), acc);
-                    acc = std::fma(static_cast<float>(a), -w.min(hd, rec, j), acc);
+                    acc = std::fma(static_cast<float>(p), by_block(w.scale(hd, rec, j)), acc);
+                    acc = std::fma(static_cast<float>(a), by_block(-w.min(hd, rec, j)), acc);
                 } else if (w.minima) {  // sum q (s c + m) = s P + m A
                     std::int32_t p = 0, a = 0;
                     for (std::int64_t kk = 0; kk < w.group; ++kk) {
                         p += (static_cast<std::int32_t>(u[kk]) - 128) * w.code(rec, j, kk);
                         a += static_cast<std::int32_t>(u[kk]) - 128;
                     }
-                    acc = std::fma(static_cast<float>(p), w.scale(rec, j), acc);
-                    acc = std::fma(static_cast<float>(a), w.minimum(rec, j), acc);
+                    acc = std::fma(static_cast<float>(p), by_block(w.scale(rec, j)), acc);
+                    acc = std::fma(static_cast<float>(a), by_block(w.minimum(rec, j)), acc);
                 } else {
                     const int z = w.zero_point(rec, j);
                     std::int32_t p = 0;
                     for (std::int64_t kk = 0; kk < w.group; ++kk) p += (static_cast<std::int32_t>(u[kk]) - 128) * (w.code(rec, j, kk) - z);
-                    acc = std::fma(static_cast<float>(p), w.scale(rec, j), acc);
+                    acc = std::fma(static_cast<float>(p), by_block(w.scale(rec, j)), acc);
                 }
             }
             t.out[r * t.ldo + c] = acc * t.row_scales[r];
@@ -228,6 +230,8 @@ LOWBIT_ALWAYS_INLINE void grouped_tile(const grouped_tile_args<Packed>& t) {
                     for (std::int64_t line = code_bytes + 64; line < w.record_bytes; line += 64)
                         _mm_prefetch(reinterpret_cast<const char*>(prefetch_group + j * panel_bytes + line), _MM_HINT_T1);
             }
+        // Per-block activations scale the group's factors by the row's block scale first.
+        const auto by_block = [&](vf v, int r) { return t.group_scales != nullptr ? Ops::mul(v, Ops::set_f(t.group_scales[r * t.ldg + g])) : v; };
         if constexpr (k4) {  // s = fl(d sc), -mn = fl(dmin (-m)); acc = fma(P, s, acc), then fma(A, -mn, acc)
             const std::uint8_t* hd = w.head(t.panel, g);
             const std::uint8_t* sc = rec + Packed::terms_offset;
@@ -241,8 +245,8 @@ LOWBIT_ALWAYS_INLINE void grouped_tile(const grouped_tile_args<Packed>& t) {
             if constexpr (nv > 1) terms(1, scale1, min1);
             each_row([&](grouped_row<Ops>& s, int r) {
                 const vf a = Ops::to_float(Ops::broadcast(t.group_sums[r * t.ldg + g]));
-                s.a0 = Ops::fma(a, min0, Ops::fma(Ops::to_float(Ops::add(s.l0, s.h0)), scale0, s.a0));
-                if constexpr (nv > 1) s.a1 = Ops::fma(a, min1, Ops::fma(Ops::to_float(Ops::add(s.l1, s.h1)), scale1, s.a1));
+                s.a0 = Ops::fma(a, by_block(min0, r), Ops::fma(Ops::to_float(Ops::add(s.l0, s.h0)), by_block(scale0, r), s.a0));
+                if constexpr (nv > 1) s.a1 = Ops::fma(a, by_block(min1, r), Ops::fma(Ops::to_float(Ops::add(s.l1, s.h1)), by_block(scale1, r), s.a1));
             });
         } else if constexpr (k6) {  // s = fl(d sc), P = sum q c - 32 A
             const std::uint8_t* hd = w.head(t.panel, g);
@@ -253,8 +257,8 @@ LOWBIT_ALWAYS_INLINE void grouped_tile(const grouped_tile_args<Packed>& t) {
             const vi z = Ops::broadcast(packed_k6::zero_point);
             each_row([&](grouped_row<Ops>& s, int r) {
                 const vi a = Ops::broadcast(t.group_sums[r * t.ldg + g]);
-                s.a0 = Ops::fma(Ops::to_float(Ops::sub(Ops::add(s.l0, s.h0), Ops::mullo(z, a))), scale0, s.a0);
-                if constexpr (nv > 1) s.a1 = Ops::fma(Ops::to_float(Ops::sub(Ops::add(s.l1, s.h1), Ops::mullo(z, a))), scale1, s.a1);
+                s.a0 = Ops::fma(Ops::to_float(Ops::sub(Ops::add(s.l0, s.h0), Ops::mullo(z, a))), by_block(scale0, r), s.a0);
+                if constexpr (nv > 1) s.a1 = Ops::fma(Ops::to_float(Ops::sub(Ops::add(s.l1, s.h1), Ops::mullo(z, a))), by_block(scale1, r), s.a1);
             });
         } else if (w.minima) {  // acc = fma(P, s, acc), then fma(A, m, acc)
             using Scale = typename Packed::scale_type;
@@ -268,8 +272,8 @@ LOWBIT_ALWAYS_INLINE void grouped_tile(const grouped_tile_args<Packed>& t) {
             }
             each_row([&](grouped_row<Ops>& s, int r) {
                 const vf a = Ops::to_float(Ops::broadcast(t.group_sums[r * t.ldg + g]));
-                s.a0 = Ops::fma(a, min0, Ops::fma(Ops::to_float(Ops::add(s.l0, s.h0)), scale0, s.a0));
-                if constexpr (nv > 1) s.a1 = Ops::fma(a, min1, Ops::fma(Ops::to_float(Ops::add(s.l1, s.h1)), scale1, s.a1));
+                s.a0 = Ops::fma(a, by_block(min0, r), Ops::fma(Ops::to_float(Ops::add(s.l0, s.h0)), by_block(scale0, r), s.a0));
+                if constexpr (nv > 1) s.a1 = Ops::fma(a, by_block(min1, r), Ops::fma(Ops::to_float(Ops::add(s.l1, s.h1)), by_block(scale1, r), s.a1));
             });
         } else {
             using Scale = typename Packed::scale_type;
@@ -284,8 +288,8 @@ LOWBIT_ALWAYS_INLINE void grouped_tile(const grouped_tile_args<Packed>& t) {
             }
             each_row([&](grouped_row<Ops>& s, int r) {
                 const vi a = Ops::broadcast(t.group_sums[r * t.ldg + g]);
-                s.a0 = Ops::fma(Ops::to_float(Ops::sub(Ops::add(s.l0, s.h0), Ops::mullo(z0, a))), scale0, s.a0);
-                if constexpr (nv > 1) s.a1 = Ops::fma(Ops::to_float(Ops::sub(Ops::add(s.l1, s.h1), Ops::mullo(z1, a))), scale1, s.a1);
+                s.a0 = Ops::fma(Ops::to_float(Ops::sub(Ops::add(s.l0, s.h0), Ops::mullo(z0, a))), by_block(scale0, r), s.a0);
+                if constexpr (nv > 1) s.a1 = Ops::fma(Ops::to_float(Ops::sub(Ops::add(s.l1, s.h1), Ops::mullo(z1, a))), by_block(scale1, r), s.a1);
             });
         }
     }

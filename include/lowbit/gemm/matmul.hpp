@@ -145,6 +145,7 @@ void for_each_tile(const activations_u8& a, const packed_s8& w, parallelism how,
 template <class Arch = arch::native, class Out, class... Stages>
 void matmul(const activations_u8& a, const packed_s8& w, const epilogue<Stages...>& ep, Out* y, std::int64_t ldy, parallelism how, const blocking& plan) {
     detail::check_operands("matmul", a, w, y, ldy);
+    if (a.block != 0) lowbit::detail::fail("matmul: per-block activation scales (ggml's q8_0 / q8_K) are for the grouped packings; per-channel int8 weights take per-row activations");
     detail::check_blocking("matmul", plan);
     ep.check(w.n, w.scales.empty() ? nullptr : w.scales.data());
     detail::for_each_tile<Arch>(a, w, how, plan, [&](std::int64_t r, std::int64_t c0, std::int32_t* t, std::int64_t cols) {

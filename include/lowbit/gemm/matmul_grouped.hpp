@@ -7,12 +7,13 @@
 //     auto w8 = lowbit::gemm::pack_s8g(w_int8, k, n, k, 32, scales);       // int8, a scale per 32
 //     lowbit::gemm::linear_w8a8(x, k, m, w8, y, n, pool);
 //
-// The activations are quantized per row, symmetric (quantize_activations); each group's integer
+// The activations are quantized per row, symmetric (quantize_activations), or per block as ggml
+// does (activations_gguf.hpp: every group's factors times its block's scale); each group's integer
 // dot is exact and the groups are summed in float (gemm/reference.hpp, matmul_grouped_a8). The result
 // enters the epilogue as float, so its stages are the float ones (bias, activations,
-// requantize_float). Results are those of the reference (matmul_grouped_a8; for the GGUF k-quant
-// packings, whose minimum term it lacks, the scalar tile in kernel_grouped.hpp) bit for bit, for
-// every tag and thread count. Work is split over blocks of output channels as for W8A8
+// requantize_float). Results are those of the reference bit for bit, for every tag and thread
+// count: matmul_grouped_a8 for per-row activations and packings without minima or levels, else the
+// scalar tile in kernel_grouped.hpp. Work is split over blocks of output channels as for W8A8
 // (matmul.hpp); M = 1 streams each panel's records front to back while the next block is
 // prefetched into L2.
 #pragma once
@@ -47,9 +48,17 @@ inline std::vector<std::int32_t> group_sums(const activations_u8& a, std::int64_
     return sums;
 }
 
-}  // namespace detail
-
-namespace detail {
+// da[r][g]: the scale of the activation block that holds weight group g (per-block activations).
+template <class Packed>
+std::vector<float> group_scales(const activations_u8& a, const Packed& w) {
+    if (a.block % w.group != 0) lowbit::detail::fail("matmul: activation blocks of ", a.block, " do not hold whole weight groups of ", w.group);
+    const std::int64_t blocks = a.k / a.block;
+    std::vector<float> scales(static_cast<std::size_t>(a.m * w.groups));
+    for (std::int64_t r = 0; r < a.m; ++r)
+        for (std::int64_t g = 0; g < w.groups; ++g)
+            scales[static_cast<std::size_t>(r * w.groups + g)] = a.block_scales[static_cast<std::size_t>(r * blocks + g * w.group / a.block)];
+    return scales;
+}
 
 template <class Arch, class Packed, class Out, class... Stages>
 void matmul_grouped(const activations_u8& a, const Packed& w, const epilogue<Stages...>& ep, Out* y, std::int64_t ldy, parallelism how) {
@@ -57,11 +66,12 @@ void matmul_grouped(const activations_u8& a, const Packed& w, const epilogue<Sta
     if (!a.zero_points.empty()) lowbit::detail::fail("matmul: the activations have zero points; grouped weights take symmetric activations");
     ep.check(w.n, nullptr);
     const std::vector<std::int32_t> sums = group_sums(a, w.group);
+    const std::vector<float> block_scales = a.block != 0 ? group_scales(a, w) : std::vector<float>{};
     using shape = grouped_tile_shape<Arch>;
     for_each_float_tile<Arch, shape::rows, shape::panels>(
         a.m, w.n, w.panels, a.scales.data(), ep, y, ldy, how, [&](std::int64_t p0, int np, std::int64_t r0, int rows, std::int64_t prefetch, float* out) {
-            const grouped_tile_args<Packed> t{a.row(r0), a.k4, sums.data() + r0 * w.groups, w.groups, a.scales.data() + r0, &w, p0,
-                                              out, shape::panels * panel_cols, prefetch};
+            const grouped_tile_args<Packed> t{a.row(r0), a.k4, sums.data() + r0 * w.groups, w.groups, a.scales.data() + r0,
+                                              block_scales.empty() ? nullptr : block_scales.data() + r0 * w.groups, &w, p0, out, shape::panels * panel_cols, prefetch};
             if (np == shape::panels) with_rows<shape::rows>(rows, [&](auto mr) { run_grouped_tile<decltype(mr)::value, shape::panels>(t, Arch{}); });
             else with_rows<shape::rows>(rows, [&](auto mr) { run_grouped_tile<decltype(mr)::value, 1>(t, Arch{}); });
         });
