@@ -4,7 +4,7 @@
 //   gguf_gemm/<type>/<arch>/<M>x4096x4096/<hot|cold>         the same for M = 8 and 64
 //   eigen/f32/<M>x4096x4096                                   Eigen's float GEMM / GEMV of the same shape
 //   memory/read/512                                           a streaming read of 512 MiB (DRAM bandwidth)
-// Types: Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, IQ4_NL, Q4_K, Q5_K, Q6_K, repacked from a 4096 x 4096 tensor quantized by lowbit's
+// Types: Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, IQ4_NL, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, repacked from a 4096 x 4096 tensor quantized by lowbit's
 // GGUF quantizer. Each call quantizes its float activations per row (int8, symmetric), as
 // linear_a8 does. Counters: GOP/s and, for M = 1, weight_GB/s (the repacked bytes: the file's, or
 // for the k-quants 1-3 % more). "cold" rotates through more than 512 MiB of copies, made for that
@@ -79,11 +79,12 @@ void register_type() {
 
 std::vector<lowbit_bench::ratio> target_ratios(const char* arch) {
     std::vector<lowbit_bench::ratio> r;
-    for (const char* type : {"q4_0", "q4_1", "q5_0", "q5_1", "q8_0", "iq4_nl", "q4_K", "q5_K", "q6_K"}) {
+    for (const char* type : {"q4_0", "q4_1", "q5_0", "q5_1", "q8_0", "iq4_nl", "q2_K", "q3_K", "q4_K", "q5_K", "q6_K"}) {
         const std::string t = type, hot = bench_name(type, arch, 1, false), cold = bench_name(type, arch, 1, true);
         // The issue: 150 GOP/s for Q4_0, Q8_0, Q4_K; other types twice ggml's nearest relative on
-        // this machine (the 32-block ones: q4_0 x q8_0, 38 GOP/s; Q5_K, Q6_K: q4_K x q8_K, 54).
-        const double hot_target = t == "q4_0" || t == "q8_0" || t == "q4_K" ? 150.0 : t == "q5_K" || t == "q6_K" ? 108.0 : 76.0;
+        // this machine (the 32-block ones: q4_0 x q8_0, 38 GOP/s; the k-quants: q4_K x q8_K, 54).
+        const bool k_quant = t.back() == 'K';
+        const double hot_target = t == "q4_0" || t == "q8_0" || t == "q4_K" ? 150.0 : k_quant ? 108.0 : 76.0;
         const bool cold_target = t == "q4_0" || t == "q8_0" || t == "q4_K" || t == "q6_K";
         r.push_back({t + " GEMV hot GOP/s", hot, "GOP/s", "", "", 1, hot_target});
         r.push_back({t + " GEMV cold weight bytes / DRAM probe", cold, "weight_GB/s", "memory/read/512", "GB/s", 1, cold_target ? 0.85 : 0});
@@ -105,6 +106,8 @@ int main(int argc, char** argv) {
     register_type<gguf::q5_1, native>();
     register_type<gguf::q8_0, native>();
     register_type<gguf::iq4_nl, native>();
+    register_type<gguf::q2_K, native>();
+    register_type<gguf::q3_K, native>();
     register_type<gguf::q4_K, native>();
     register_type<gguf::q5_K, native>();
     register_type<gguf::q6_K, native>();

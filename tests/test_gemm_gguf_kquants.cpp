@@ -1,11 +1,11 @@
-// GGUF k-quant tensors (Q4_K, Q5_K, Q6_K) in the integer kernels: products within 2e-6 sum |w a|
+// GGUF k-quant tensors (Q2_K, Q3_K, Q4_K, Q5_K, Q6_K) in the integer kernels: products within 2e-6 sum |w a|
 // of float64 on ggml's blocks and on realistic and adversarial weights, the same bits on every
 // tag. (Repacking and errors: test_gemm_gguf_repack.cpp.)
 #include "gguf_gemm_support.hpp"
 
 using namespace lowbit;
 
-TEMPLATE_TEST_CASE("GGUF k-quant products: within 2e-6 sum |w a| of float64, the same bits on every tag", "[gemm][gguf]", gguf::q4_K, gguf::q5_K,
-                   gguf::q6_K) {
+TEMPLATE_TEST_CASE("GGUF k-quant products: within 2e-6 sum |w a| of float64, the same bits on every tag", "[gemm][gguf]", gguf::q2_K, gguf::q3_K,
+                   gguf::q4_K, gguf::q5_K, gguf::q6_K) {
     lowbit_test::gguf::check_products<TestType>();
 }

@@ -18,7 +18,8 @@ using lowbit_test::gguf::dequantized;
 using lowbit_test::gguf::quantized;
 using lowbit_test::gguf::weights;
 
-using repacked_types = std::tuple<gguf::q4_0, gguf::q4_1, gguf::q5_0, gguf::q5_1, gguf::q8_0, gguf::iq4_nl, gguf::q4_K, gguf::q5_K, gguf::q6_K>;
+using repacked_types =
+    std::tuple<gguf::q4_0, gguf::q4_1, gguf::q5_0, gguf::q5_1, gguf::q8_0, gguf::iq4_nl, gguf::q2_K, gguf::q3_K, gguf::q4_K, gguf::q5_K, gguf::q6_K>;
 
 TEMPLATE_LIST_TEST_CASE("GGUF tensors repack losslessly: ggml's own blocks dequantize to ggml's floats", "[gemm][gguf]", repacked_types) {
     const auto blocks = lowbit_test::gguf::read_file(std::string(TestType::name) + ".blocks.bin");
@@ -28,13 +29,16 @@ TEMPLATE_LIST_TEST_CASE("GGUF tensors repack losslessly: ggml's own blocks dequa
     const auto p = gemm::repack_gguf<TestType>(blocks.data(), blocks.size(), rows, cols);
     CHECK(p.n == rows);
     CHECK(p.k == cols);
-    CHECK(p.group == (std::is_same_v<TestType, gguf::q6_K> ? 16 : 32));
+    constexpr bool groups_of_16 = std::is_same_v<TestType, gguf::q2_K> || std::is_same_v<TestType, gguf::q3_K> || std::is_same_v<TestType, gguf::q6_K>;
+    CHECK(p.group == (groups_of_16 ? 16 : 32));
     CHECK(lowbit_test::gguf::first_float_difference(dequantized(p), want) == -1);
     // The packing takes the file's bytes (panels of 16 channels: rows padded to 16), Q4_K and Q5_K
-    // 4 more per 256 (their 6-bit sub-scales and minima stored as bytes).
+    // 4 more per 256 (their 6-bit sub-scales and minima stored as bytes), Q3_K 6 more (its scales
+    // as bytes, and alignment), Q6_K 2 more (alignment).
     const auto supers = static_cast<std::size_t>(cols / 256);
     if constexpr (std::is_same_v<TestType, gguf::q4_K> || std::is_same_v<TestType, gguf::q5_K>) CHECK(p.bytes() == 16 * (TestType::row_bytes(cols) + 4 * supers));
-    else if constexpr (std::is_same_v<TestType, gguf::q6_K>) CHECK(p.bytes() == 16 * (TestType::row_bytes(cols) + 2 * supers));  // and Q6_K 2 (alignment)
+    else if constexpr (std::is_same_v<TestType, gguf::q3_K>) CHECK(p.bytes() == 16 * (TestType::row_bytes(cols) + 6 * supers));
+    else if constexpr (std::is_same_v<TestType, gguf::q6_K>) CHECK(p.bytes() == 16 * (TestType::row_bytes(cols) + 2 * supers));
     else CHECK(p.bytes() == 16 * TestType::row_bytes(cols));
 }
 
@@ -150,6 +154,13 @@ TEST_CASE("GGUF repack rejects bad tensors", "[gemm][gguf]") {
     const auto with_minima = gemm::repack_gguf<gguf::q4_1>(quantized<gguf::q4_1>(w, 4, 64).data(), q41.size(), 4, 64);
     std::vector<float> x(64, 1.f), y(4);
     CHECK_THROWS_WITH(gemm::linear_weight_only(x.data(), 64, 1, with_minima, y.data(), 4), Catch::Contains("float minima"));
+    // Q2_K: a corrupt dmin (row 1, super-block 1); Q3_K: a corrupt d (row 0, super-block 0).
+    auto q2k = quantized<gguf::q2_K>(w256, 4, 512);
+    std::memcpy(q2k.data() + gguf::q2_K::row_bytes(512) + sizeof(gguf::block_q2_K) + offsetof(gguf::block_q2_K, dmin), &nan, sizeof nan);
+    CHECK_THROWS_WITH(gemm::repack_gguf<gguf::q2_K>(q2k.data(), q2k.size(), 4, 512), Catch::Contains("pack_k2: d or dmin of channel 1, super-block 1 is not finite"));
+    auto q3k = quantized<gguf::q3_K>(w256, 4, 512);
+    std::memcpy(q3k.data() + offsetof(gguf::block_q3_K, d), &nan, sizeof nan);
+    CHECK_THROWS_WITH(gemm::repack_gguf<gguf::q3_K>(q3k.data(), q3k.size(), 4, 512), Catch::Contains("pack_k3: d of channel 0, super-block 0 is not finite"));
     std::vector<float> out(16);
     CHECK_THROWS_WITH(gemm::dequantize_weights(gemm::packed_s4<fp16>{}, out.data(), 4), Catch::Contains("not packed"));
 }

@@ -13,6 +13,10 @@
 //     Q8_0    w = d q, q int8               ->  packed_s8g<fp16> (codes q + 128)             8.5 bits
 //     IQ4_NL  w = d L[q], q a 4-bit index   ->  packed_iq4_nl    (codes L[q] + 128, z = 128) 4.5 bits
 // The k-quants have packings of their own structure:
+//     Q2_K  w = fl(d sc) q - fl(dmin m) per 16, d, dmin fp16 per 256, sc, m 4-bit, q 2-bit
+//                            ->  packed_k2     2.625 bits per weight (file: 2.625)
+//     Q3_K  w = fl(d sc) (q - 4) per 16, d fp16 per 256, sc 6-bit signed, q 3-bit
+//                            ->  packed_k3     3.625 bits per weight (file: 3.4375)
 //     Q4_K  w = fl(d sc) q - fl(dmin m) per 32, d, dmin fp16 per 256, sc, m 6-bit
 //                            ->  packed_k4     4.625 bits per weight (file: 4.5)
 //     Q5_K  the same with 5-bit q      ->  packed_k5     5.625 bits per weight (file: 5.5)
@@ -20,7 +24,6 @@
 //                            ->  packed_k6     6.625 bits per weight (file: 6.5625)
 // Codes, scales and minima are copied bit for bit, nothing is requantized: the packed tensor
 // dequantizes (gemm::dequantize_weights) to the very floats ggml's dequantizer gives.
-// Q2_K and Q3_K are not repacked yet.
 #pragma once
 
 #include <cstddef>
@@ -36,6 +39,8 @@
 #include "lowbit/formats/gguf/reference_nonlinear.hpp"
 #include "lowbit/formats/gguf/types.hpp"
 #include "lowbit/gemm/packed_groups.hpp"
+#include "lowbit/gemm/packed_k2.hpp"
+#include "lowbit/gemm/packed_k3.hpp"
 #include "lowbit/gemm/packed_k4.hpp"
 #include "lowbit/gemm/packed_k6.hpp"
 
@@ -210,6 +215,49 @@ template <>
 struct gguf_packing<gguf::q4_K> : gguf_packing_k4<gguf::q4_K, 4> {};
 template <>
 struct gguf_packing<gguf::q5_K> : gguf_packing_k4<gguf::q5_K, 5> {};
+
+// Q2_K: per 256, fp16 d and dmin and a byte sc | m << 4 per 16; element i's code is 2 bits of
+// qs (unpack_2bit), its group i / 16.
+template <>
+struct gguf_packing<gguf::q2_K> {
+    using packed = packed_k2;
+    static packed repack(const void* src, std::int64_t rows, std::int64_t cols) {
+        const std::int64_t supers = cols / 256, groups = cols / packed_k2::group;
+        std::vector<std::uint8_t> codes(static_cast<std::size_t>(rows * cols)), terms(static_cast<std::size_t>(rows * groups));
+        std::vector<fp16> d(static_cast<std::size_t>(rows * supers)), dmin(d.size());
+        detail::for_each_gguf_block<gguf::q2_K>(src, rows, cols, [&](std::int64_t r, std::int64_t b, const gguf::block_q2_K& blk) {
+            d[static_cast<std::size_t>(r * supers + b)] = fp16{blk.d};
+            dmin[static_cast<std::size_t>(r * supers + b)] = fp16{blk.dmin};
+            for (int g = 0; g < 16; ++g) terms[static_cast<std::size_t>(r * groups + b * 16 + g)] = blk.scales[g];
+            std::uint8_t* out = codes.data() + r * cols + b * 256;
+            for (int i = 0; i < 256; ++i) out[i] = static_cast<std::uint8_t>(gguf::reference::detail::unpack_2bit(blk.qs, i));
+        });
+        // pack_k2 rejects a non-finite d or dmin, naming its channel (row) and super-block.
+        return pack_k2(codes.data(), cols, rows, cols, d.data(), dmin.data(), terms.data());
+    }
+};
+
+// Q3_K: per 256, fp16 d and sixteen 6-bit signed scales; element i's code is 2 bits of qs and, as
+// bit 2, bit i / 32 of hmask[i % 32] (ggml subtracts 4 where that bit is clear: c - 4).
+template <>
+struct gguf_packing<gguf::q3_K> {
+    using packed = packed_k3;
+    static packed repack(const void* src, std::int64_t rows, std::int64_t cols) {
+        const std::int64_t supers = cols / 256, groups = cols / packed_k3::group;
+        std::vector<std::uint8_t> codes(static_cast<std::size_t>(rows * cols));
+        std::vector<fp16> d(static_cast<std::size_t>(rows * supers));
+        std::vector<std::int8_t> sc(static_cast<std::size_t>(rows * groups));
+        detail::for_each_gguf_block<gguf::q3_K>(src, rows, cols, [&](std::int64_t r, std::int64_t b, const gguf::block_q3_K& blk) {
+            d[static_cast<std::size_t>(r * supers + b)] = fp16{blk.d};
+            for (int g = 0; g < 16; ++g) sc[static_cast<std::size_t>(r * groups + b * 16 + g)] = static_cast<std::int8_t>(gguf::reference::detail::scale_q3(blk.scales, g));
+            std::uint8_t* out = codes.data() + r * cols + b * 256;
+            for (int i = 0; i < 256; ++i)
+                out[i] = static_cast<std::uint8_t>(gguf::reference::detail::unpack_2bit(blk.qs, i) | ((blk.hmask[i % 32] >> (i / 32)) & 1) << 2);
+        });
+        // pack_k3 rejects a non-finite d, naming its channel (row) and super-block.
+        return pack_k3(codes.data(), cols, rows, cols, d.data(), sc.data());
+    }
+};
 
 // Q6_K: per 256, fp16 d and sixteen int8 scales; element i = 128 h + 32 quarter + l has its low
 // four bits in ql[64 h + l + 32 (quarter & 1)] (low nibble for quarters 0, 1) and its top two in

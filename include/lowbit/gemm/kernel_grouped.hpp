@@ -32,6 +32,8 @@
 #include "lowbit/core/config.hpp"
 #include "lowbit/core/half.hpp"
 #include "lowbit/gemm/packed_groups.hpp"
+#include "lowbit/gemm/packed_k2.hpp"
+#include "lowbit/gemm/packed_k3.hpp"
 #include "lowbit/gemm/packed_k4.hpp"
 #include "lowbit/gemm/packed_k6.hpp"
 #include "lowbit/gemm/tile_args.hpp"
@@ -56,50 +58,10 @@ struct grouped_tile_args {
     std::int64_t prefetch_panel;       // a panel to pull into L2 at the pace of this tile, or -1
 };
 
-// The layout-aware reference every tag falls back to (for packings with minima or levels, and the
-// k-quant packings, the specification of their products).
-template <int MR, int NP, class Packed>
-LOWBIT_NO_AUTOVECTORIZE void run_grouped_tile(const grouped_tile_args<Packed>& t, arch::scalar) {
-    const Packed& w = *t.w;
-    for (int r = 0; r < MR; ++r)
-        for (int c = 0; c < NP * panel_cols; ++c) {
-            const std::int64_t panel = t.panel + c / panel_cols, j = c % panel_cols;
-            float acc = 0.f;
-            for (std::int64_t g = 0; g < w.groups; ++g) {
-                const std::uint8_t* rec = w.record(panel, g);
-                const std::uint8_t* u = t.u + r * t.ldu + g * w.group;
-                const auto by_block = [&](float v) { return t.group_scales != nullptr ? v * t.group_scales[r * t.ldg + g] : v; };
-                if constexpr (std::is_same_v<Packed, packed_k6>) {
-                    std::int32_t p = 0;
-                    for (std::int64_t kk = 0; kk < w.group; ++kk) p += (static_cast<std::int32_t>(u[kk]) - 128) * (w.code(rec, j, kk) - packed_k6::zero_point);
-                    acc = std::fma(static_cast<float>(p), by_block(w.scale(w.head(panel, g), g, j)), acc);
-                } else if constexpr (is_packed_k4<Packed>) {  // sum q (s c - mn) = s P - mn A
-                    std::int32_t p = 0, a = 0;
-                    for (std::int64_t kk = 0; kk < w.group; ++kk) {
-                        p += (static_cast<std::int32_t>(u[kk]) - 128) * w.code(rec, j, kk);
-                        a += static_cast<std::int32_t>(u[kk]) - 128;
-                    }
-                    const std::uint8_t* hd = w.head(panel, g);
-                    acc = std::fma(static_cast<float>(p), by_block(w.scale(hd, rec, j)), acc);
-                    acc = std::fma(static_cast<float>(a), by_block(-w.min(hd, rec, j)), acc);
-                } else if (w.minima) {  // sum q (s c + m) = s P + m A
-                    std::int32_t p = 0, a = 0;
-                    for (std::int64_t kk = 0; kk < w.group; ++kk) {
-                        p += (static_cast<std::int32_t>(u[kk]) - 128) * w.code(rec, j, kk);
-                        a += static_cast<std::int32_t>(u[kk]) - 128;
-                    }
-                    acc = std::fma(static_cast<float>(p), by_block(w.scale(rec, j)), acc);
-                    acc = std::fma(static_cast<float>(a), by_block(w.minimum(rec, j)), acc);
-                } else {
-                    const int z = w.zero_point(rec, j);
-                    std::int32_t p = 0;
-                    for (std::int64_t kk = 0; kk < w.group; ++kk) p += (static_cast<std::int32_t>(u[kk]) - 128) * (w.code(rec, j, kk) - z);
-                    acc = std::fma(static_cast<float>(p), by_block(w.scale(rec, j)), acc);
-                }
-            }
-            t.out[r * t.ldo + c] = acc * t.row_scales[r];
-        }
-}
+template <class Packed>
+inline constexpr bool is_packed_groups = false;
+template <int Bits, class Scale, class Levels>
+inline constexpr bool is_packed_groups<packed_groups<Bits, Scale, Levels>> = true;
 
 template <class Packed>
 inline constexpr bool has_grouped_levels = false;
@@ -112,6 +74,47 @@ constexpr std::array<std::uint8_t, 16> level_codes() {
     std::array<std::uint8_t, 16> codes{};
     for (int c = 0; c < 16; ++c) codes[static_cast<std::size_t>(c)] = static_cast<std::uint8_t>(Packed::level_code(c));
     return codes;
+}
+
+// The layout-aware reference every tag falls back to (for packings with minima or levels, and the
+// k-quant packings, the specification of their products).
+template <int MR, int NP, class Packed>
+LOWBIT_NO_AUTOVECTORIZE void run_grouped_tile(const grouped_tile_args<Packed>& t, arch::scalar) {
+    const Packed& w = *t.w;
+    for (int r = 0; r < MR; ++r)
+        for (int c = 0; c < NP * panel_cols; ++c) {
+            const std::int64_t panel = t.panel + c / panel_cols, j = c % panel_cols;
+            float acc = 0.f;
+            for (std::int64_t g = 0; g < w.groups; ++g) {
+                const std::uint8_t* rec = w.record(panel, g);
+                const std::uint8_t* hd = nullptr;  // the super-block head of the k-quant packings
+                if constexpr (!is_packed_groups<Packed>) hd = w.head(panel, g);
+                const std::uint8_t* u = t.u + r * t.ldu + g * w.group;
+                const auto by_block = [&](float v) { return t.group_scales != nullptr ? v * t.group_scales[r * t.ldg + g] : v; };
+                std::int32_t p = 0, a = 0;  // sum q c and sum q over the group
+                for (std::int64_t kk = 0; kk < w.group; ++kk) {
+                    const std::int32_t q = static_cast<std::int32_t>(u[kk]) - 128;
+                    if constexpr (std::is_same_v<Packed, packed_k3>) p += q * w.code(hd, rec, g, j, kk);
+                    else p += q * w.code(rec, j, kk);
+                    a += q;
+                }
+                if constexpr (std::is_same_v<Packed, packed_k6> || std::is_same_v<Packed, packed_k3>) {  // sum q s (c - z)
+                    acc = std::fma(static_cast<float>(p - Packed::zero_point * a), by_block(w.scale(hd, g, j)), acc);
+                } else if constexpr (is_packed_k4<Packed>) {  // sum q (s c - mn) = s P - mn A
+                    acc = std::fma(static_cast<float>(p), by_block(w.scale(hd, rec, j)), acc);
+                    acc = std::fma(static_cast<float>(a), by_block(-w.min(hd, rec, j)), acc);
+                } else if constexpr (std::is_same_v<Packed, packed_k2>) {
+                    acc = std::fma(static_cast<float>(p), by_block(w.scale(hd, g, j)), acc);
+                    acc = std::fma(static_cast<float>(a), by_block(-w.min(hd, g, j)), acc);
+                } else if (w.minima) {  // sum q (s c + m) = s P + m A
+                    acc = std::fma(static_cast<float>(p), by_block(w.scale(rec, j)), acc);
+                    acc = std::fma(static_cast<float>(a), by_block(w.minimum(rec, j)), acc);
+                } else {  // sum q s (c - z)
+                    acc = std::fma(static_cast<float>(p - w.zero_point(rec, j) * a), by_block(w.scale(rec, j)), acc);
+                }
+            }
+            t.out[r * t.ldo + c] = acc * t.row_scales[r];
+        }
 }
 
 #if defined(__AVX2__)
@@ -138,6 +141,7 @@ LOWBIT_ALWAYS_INLINE void grouped_tile(const grouped_tile_args<Packed>& t) {
     using vi = typename Ops::vi;
     using vf = typename Ops::vf;
     constexpr bool k4 = is_packed_k4<Packed>, k6 = std::is_same_v<Packed, packed_k6>, levels = has_grouped_levels<Packed>;
+    constexpr bool k2 = std::is_same_v<Packed, packed_k2>, k3 = std::is_same_v<Packed, packed_k3>;
     constexpr int per_panel = panel_cols / Ops::lanes, nv = NP * per_panel;
     static_assert(MR >= 1 && MR <= 3 && nv >= 1 && nv <= 2, "the grouped tile is at most 3 rows x 2 vectors");
     constexpr bool byte_codes = Packed::bits == 8 || levels;                    // codes up to 255: the 8-bit dot
@@ -165,7 +169,34 @@ LOWBIT_ALWAYS_INLINE void grouped_tile(const grouped_tile_args<Packed>& t) {
             if constexpr (nv > 1) b1 = Ops::load(rec + i * 64 + offset(1, 4));
             if (prefetch_group != nullptr)
                 for (int j = 0; j < NP; ++j) _mm_prefetch(reinterpret_cast<const char*>(prefetch_group + j * panel_bytes + i * 64), _MM_HINT_T1);
-            if constexpr (Packed::bits != 8) {
+            if constexpr (Packed::bits <= 3) {  // one chunk of 16 k: bits 2 h, 2 h + 1 for k = 4 h + b; h even into l, odd into h
+                vi top0 = Ops::zero_i(), top1 = top0;  // Q3_K: bit 2 of the codes, at bit high + h
+                int high = 0;
+                if constexpr (k3) {
+                    const std::uint8_t* chunk = Packed::high_chunk(w.head(t.panel, g), g);
+                    top0 = Ops::load(chunk + offset(0, 4));
+                    if constexpr (nv > 1) top1 = Ops::load(chunk + offset(1, 4));
+                    high = Packed::high_shift(g);
+                }
+                for (int h = 0; h < 4; ++h) {
+                    vi c0 = Ops::two_bits(b0, 2 * h), c1 = c0;
+                    if constexpr (nv > 1) c1 = Ops::two_bits(b1, 2 * h);
+                    if constexpr (k3) {
+                        c0 = Ops::or_(c0, Ops::template top_bits<1, 2>(top0, high + h));
+                        if constexpr (nv > 1) c1 = Ops::or_(c1, Ops::template top_bits<1, 2>(top1, high + h));
+                    }
+                    each_row([&](grouped_row<Ops>& s, int r) {
+                        const vi q = Ops::broadcast(signed_four(t.u + r * t.ldu + g * group + 4 * h));
+                        if (h % 2 == 0) {
+                            s.l0 = Ops::dot(s.l0, c0, q);
+                            if constexpr (nv > 1) s.l1 = Ops::dot(s.l1, c1, q);
+                        } else {
+                            s.h0 = Ops::dot(s.h0, c0, q);
+                            if constexpr (nv > 1) s.h1 = Ops::dot(s.h1, c1, q);
+                        }
+                    });
+                }
+            } else if constexpr (Packed::bits != 8) {
                 vi cl0 = Ops::low_nibbles(b0), ch0 = Ops::high_nibbles(b0);
                 vi cl1 = cl0, ch1 = ch0;
                 if constexpr (nv > 1) {
@@ -217,28 +248,41 @@ LOWBIT_ALWAYS_INLINE void grouped_tile(const grouped_tile_args<Packed>& t) {
         }
         if (prefetch_group != nullptr)
             for (int j = 0; j < NP; ++j) {
-                _mm_prefetch(reinterpret_cast<const char*>(prefetch_group + j * panel_bytes + code_bytes), _MM_HINT_T1);
+                if constexpr (!k2 && !k3) _mm_prefetch(reinterpret_cast<const char*>(prefetch_group + j * panel_bytes + code_bytes), _MM_HINT_T1);
                 if constexpr (k4) {
                     if constexpr (Packed::bits == 5) _mm_prefetch(reinterpret_cast<const char*>(prefetch_group + j * panel_bytes + Packed::terms_offset), _MM_HINT_T1);
                     if (g % Packed::groups_per_super == 0)
                         _mm_prefetch(reinterpret_cast<const char*>(prefetch_group + j * panel_bytes - Packed::head_bytes), _MM_HINT_T1);
                 }
-                if (k6 && g % packed_k6::groups_per_super == 0)
-                    for (std::int64_t line = 0; line < packed_k6::head_bytes; line += 64)
-                        _mm_prefetch(reinterpret_cast<const char*>(prefetch_group + j * panel_bytes - packed_k6::head_bytes + line), _MM_HINT_T1);
-                if constexpr (!k4 && !k6)
+                if constexpr (k6 || k2 || k3)  // the head of the next super-block: scales, d (and Q3_K's bit 2)
+                    if (g % Packed::groups_per_super == 0)
+                        for (std::int64_t line = 0; line < Packed::head_bytes; line += 64)
+                            _mm_prefetch(reinterpret_cast<const char*>(prefetch_group + j * panel_bytes - Packed::head_bytes + line), _MM_HINT_T1);
+                if constexpr (is_packed_groups<Packed>)
                     for (std::int64_t line = code_bytes + 64; line < w.record_bytes; line += 64)
                         _mm_prefetch(reinterpret_cast<const char*>(prefetch_group + j * panel_bytes + line), _MM_HINT_T1);
             }
         // Per-block activations scale the group's factors by the row's block scale first.
         const auto by_block = [&](vf v, int r) { return t.group_scales != nullptr ? Ops::mul(v, Ops::set_f(t.group_scales[r * t.ldg + g])) : v; };
-        if constexpr (k4) {  // s = fl(d sc), -mn = fl(dmin (-m)); acc = fma(P, s, acc), then fma(A, -mn, acc)
+        if constexpr (k4 || k2) {  // s = fl(d sc), -mn = fl(dmin (-m)); acc = fma(P, s, acc), then fma(A, -mn, acc)
             const std::uint8_t* hd = w.head(t.panel, g);
-            const std::uint8_t* sc = rec + Packed::terms_offset;
             const auto terms = [&](int v, vf& scale, vf& negative_min) {
-                scale = Ops::mul(Ops::load_scales(hd + offset(v, 2), fp16{}), Ops::to_float(Ops::load_zero_points(sc + offset(v, 1))));
-                const vi minus_m = Ops::sub(Ops::zero_i(), Ops::load_zero_points(sc + panel_cols + offset(v, 1)));
-                negative_min = Ops::mul(Ops::load_scales(hd + 2 * panel_cols + offset(v, 2), fp16{}), Ops::to_float(minus_m));
+                vi sc, m;
+                vf d, dmin;
+                if constexpr (k4) {  // sc and m bytes in the record, d and dmin at the start of the head
+                    sc = Ops::load_zero_points(rec + Packed::terms_offset + offset(v, 1));
+                    m = Ops::load_zero_points(rec + Packed::terms_offset + panel_cols + offset(v, 1));
+                    d = Ops::load_scales(hd + offset(v, 2), fp16{});
+                    dmin = Ops::load_scales(hd + 2 * panel_cols + offset(v, 2), fp16{});
+                } else {  // one byte sc | m << 4 per group in the head, then d and dmin
+                    const vi both = Ops::load_zero_points(hd + g % Packed::groups_per_super * panel_cols + offset(v, 1));
+                    sc = Ops::and_(both, Ops::broadcast(15));
+                    m = Ops::template srli32<4>(both);
+                    d = Ops::load_scales(hd + Packed::d_offset + offset(v, 2), fp16{});
+                    dmin = Ops::load_scales(hd + Packed::dmin_offset + offset(v, 2), fp16{});
+                }
+                scale = Ops::mul(d, Ops::to_float(sc));
+                negative_min = Ops::mul(dmin, Ops::to_float(Ops::sub(Ops::zero_i(), m)));
             };
             vf scale0, min0, scale1, min1;
             terms(0, scale0, min0);
@@ -248,13 +292,13 @@ LOWBIT_ALWAYS_INLINE void grouped_tile(const grouped_tile_args<Packed>& t) {
                 s.a0 = Ops::fma(a, by_block(min0, r), Ops::fma(Ops::to_float(Ops::add(s.l0, s.h0)), by_block(scale0, r), s.a0));
                 if constexpr (nv > 1) s.a1 = Ops::fma(a, by_block(min1, r), Ops::fma(Ops::to_float(Ops::add(s.l1, s.h1)), by_block(scale1, r), s.a1));
             });
-        } else if constexpr (k6) {  // s = fl(d sc), P = sum q c - 32 A
+        } else if constexpr (k6 || k3) {  // s = fl(d sc), P = sum q c - z A (z = 32, 4)
             const std::uint8_t* hd = w.head(t.panel, g);
-            const std::uint8_t* sc = hd + g % packed_k6::groups_per_super * panel_cols;
-            const vf scale0 = Ops::mul(Ops::load_scales(hd + packed_k6::d_offset + offset(0, 2), fp16{}), Ops::to_float(Ops::load_s8(sc + offset(0, 1))));
+            const std::uint8_t* sc = hd + g % Packed::groups_per_super * panel_cols;
+            const vf scale0 = Ops::mul(Ops::load_scales(hd + Packed::d_offset + offset(0, 2), fp16{}), Ops::to_float(Ops::load_s8(sc + offset(0, 1))));
             vf scale1 = scale0;
-            if constexpr (nv > 1) scale1 = Ops::mul(Ops::load_scales(hd + packed_k6::d_offset + offset(1, 2), fp16{}), Ops::to_float(Ops::load_s8(sc + offset(1, 1))));
-            const vi z = Ops::broadcast(packed_k6::zero_point);
+            if constexpr (nv > 1) scale1 = Ops::mul(Ops::load_scales(hd + Packed::d_offset + offset(1, 2), fp16{}), Ops::to_float(Ops::load_s8(sc + offset(1, 1))));
+            const vi z = Ops::broadcast(Packed::zero_point);
             each_row([&](grouped_row<Ops>& s, int r) {
                 const vi a = Ops::broadcast(t.group_sums[r * t.ldg + g]);
                 s.a0 = Ops::fma(Ops::to_float(Ops::sub(Ops::add(s.l0, s.h0), Ops::mullo(z, a))), by_block(scale0, r), s.a0);
@@ -337,12 +381,17 @@ struct zmm_ops {
     static vi load_zero_points(const std::uint8_t* p) { return _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
     static vi load_s8(const std::uint8_t* p) { return _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
     static vi or_(vi a, vi b) { return _mm512_or_si512(a, b); }
+    static vi and_(vi a, vi b) { return _mm512_and_si512(a, b); }
+    template <int N>
+    static vi srli32(vi v) { return _mm512_srli_epi32(v, N); }
+    // Bits shift, shift + 1 of every byte, at bits 0, 1.
+    static vi two_bits(vi v, int shift) { return _mm512_and_si512(_mm512_srli_epi16(v, shift), _mm512_set1_epi8(3)); }
     static vi byte_table(const std::uint8_t* sixteen) { return _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(sixteen))); }
     static vi lookup(vi table, vi nibbles) { return _mm512_shuffle_epi8(table, nibbles); }
-    // Width bits of every byte from bit `shift` on, moved to bit 4 up (shift + Width <= 8).
-    template <int Width>
+    // Width bits of every byte from bit `shift` on, moved to bit To up (shift + Width <= 8).
+    template <int Width, int To = 4>
     static vi top_bits(vi v, int shift) {
-        return _mm512_and_si512(_mm512_slli_epi16(_mm512_srli_epi16(v, shift), 4), _mm512_set1_epi8(Width == 1 ? 0x10 : 0x30));
+        return _mm512_and_si512(_mm512_slli_epi16(_mm512_srli_epi16(v, shift), To), _mm512_set1_epi8(static_cast<char>(((1 << Width) - 1) << To)));
     }
     static vf to_float(vi v) { return _mm512_cvtepi32_ps(v); }
     static vf fma(vf a, vf b, vf c) { return _mm512_fmadd_ps(a, b, c); }
@@ -397,11 +446,15 @@ struct ymm_ops {
     static vi load_zero_points(const std::uint8_t* p) { return _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))); }
     static vi load_s8(const std::uint8_t* p) { return _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))); }
     static vi or_(vi a, vi b) { return _mm256_or_si256(a, b); }
+    static vi and_(vi a, vi b) { return _mm256_and_si256(a, b); }
+    template <int N>
+    static vi srli32(vi v) { return _mm256_srli_epi32(v, N); }
+    static vi two_bits(vi v, int shift) { return _mm256_and_si256(_mm256_srli_epi16(v, shift), _mm256_set1_epi8(3)); }
     static vi byte_table(const std::uint8_t* sixteen) { return _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(sixteen))); }
     static vi lookup(vi table, vi nibbles) { return _mm256_shuffle_epi8(table, nibbles); }
-    template <int Width>
+    template <int Width, int To = 4>
     static vi top_bits(vi v, int shift) {
-        return _mm256_and_si256(_mm256_slli_epi16(_mm256_srli_epi16(v, shift), 4), _mm256_set1_epi8(Width == 1 ? 0x10 : 0x30));
+        return _mm256_and_si256(_mm256_slli_epi16(_mm256_srli_epi16(v, shift), To), _mm256_set1_epi8(static_cast<char>(((1 << Width) - 1) << To)));
     }
     static vf to_float(vi v) { return _mm256_cvtepi32_ps(v); }
     static vf fma(vf a, vf b, vf c) { return _mm256_fmadd_ps(a, b, c); }

@@ -20,6 +20,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 #include "lowbit/arch/native.hpp"
@@ -79,21 +80,16 @@ void matmul_grouped(const activations_u8& a, const Packed& w, const epilogue<Sta
 
 }  // namespace detail
 
+// The packings the grouped kernels run: packed_groups (W4A8, W8A8 per group and the GGUF 32-blocks)
+// and the GGUF k-quant packings (packed_k2, packed_k3, packed_k4 / packed_k5, packed_k6).
+template <class Packed>
+inline constexpr bool is_grouped_packing = detail::is_packed_groups<Packed> || is_packed_k4<Packed> || std::is_same_v<Packed, packed_k2> ||
+                                           std::is_same_v<Packed, packed_k3> || std::is_same_v<Packed, packed_k6>;
+
 // y[m][n] (rows ldy apart) = the epilogue of the grouped product (float).
-template <class Arch = arch::native, int Bits, class Scale, class Levels, class Out, class... Stages>
-void matmul(const activations_u8& a, const packed_groups<Bits, Scale, Levels>& w, const epilogue<Stages...>& ep, Out* y, std::int64_t ldy, parallelism how = 1) {
-    detail::matmul_grouped<Arch>(a, w, ep, y, ldy, how);
-}
-
-// ... and for Q6_K-structured weights (packed_k6.hpp): sum_k q s (c - 32) per group of 16.
-template <class Arch = arch::native, class Out, class... Stages>
-void matmul(const activations_u8& a, const packed_k6& w, const epilogue<Stages...>& ep, Out* y, std::int64_t ldy, parallelism how = 1) {
-    detail::matmul_grouped<Arch>(a, w, ep, y, ldy, how);
-}
-
-// ... and for Q4_K- and Q5_K-structured weights (packed_k4.hpp): sum_k q (s c - mn) per group.
-template <class Arch = arch::native, int Bits, class Out, class... Stages>
-void matmul(const activations_u8& a, const basic_packed_k4<Bits>& w, const epilogue<Stages...>& ep, Out* y, std::int64_t ldy, parallelism how = 1) {
+template <class Arch = arch::native, class Packed, class Out, class... Stages>
+std::enable_if_t<is_grouped_packing<Packed>> matmul(const activations_u8& a, const Packed& w, const epilogue<Stages...>& ep, Out* y, std::int64_t ldy,
+                                                    parallelism how = 1) {
     detail::matmul_grouped<Arch>(a, w, ep, y, ldy, how);
 }
 
@@ -135,7 +131,7 @@ void linear_w8a8(const float* x, std::int64_t ldx, std::int64_t m, const packed_
     detail::linear_grouped<Arch>("linear_w8a8", x, ldx, m, w, y, ldy, epilogue<>{}, how);
 }
 
-// Any grouped packing (packed_groups, packed_k4 / packed_k5, packed_k6: what repack_gguf returns),
+// Any grouped packing (is_grouped_packing: what repack_gguf returns),
 // activations quantized per row on the fly, then the epilogue.
 template <class Arch = arch::native, class Packed, class Out, class... Stages>
 void linear_a8(const float* x, std::int64_t ldx, std::int64_t m, const Packed& w, Out* y, std::int64_t ldy, const epilogue<Stages...>& ep,

@@ -56,6 +56,9 @@ struct super_block_panels {
     std::size_t bytes() const { return data.size(); }
     // The low four bits of channel j's code for k = kk of a record.
     static int nibble(const std::uint8_t* rec, std::int64_t j, std::int64_t kk) { return (rec[(kk / 8) * 64 + 4 * j + kk % 4] >> ((kk % 8) < 4 ? 0 : 4)) & 15; }
+    // ... or its low two bits, for a record of one 64-byte chunk of 16 k: bits 2 h, 2 h + 1 of
+    // byte 4 j + b for k = 4 h + b.
+    static int two_bits(const std::uint8_t* rec, std::int64_t j, std::int64_t kk) { return (rec[4 * j + kk % 4] >> (2 * (kk / 4))) & 3; }
 
 private:
     std::int64_t offset(std::int64_t panel, std::int64_t g) const { return panel * panel_bytes() + g / Derived::groups_per_super * Derived::super_bytes; }
