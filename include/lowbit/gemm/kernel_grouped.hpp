@@ -475,11 +475,18 @@ LOWBIT_ALWAYS_INLINE void run_grouped_tile(const grouped_tile_args<Packed>& t, a
 #endif
 #endif
 
-// Rows x panels of the grouped tile per tag: accumulators, two integer sums and a float sum per vector.
+// Rows x panels of the grouped tile per tag: accumulators, two integer sums and a float sum per
+// vector. A GEMV runs the tile one panel at a time (matmul_grouped.hpp).
 template <class Arch>
-struct grouped_tile_shape {  // scalar and 512-bit tags: 3 rows x 1 panel (2 panels, 4 weight streams, read DRAM 7 % slower)
+struct grouped_tile_shape {  // the scalar reference
     static constexpr int rows = 3, panels = 1;
 };
+template <>
+struct grouped_tile_shape<arch::avx512bw> {  // 3 rows x 2 panels (M = 8, 4096^2: Q4_K 394 -> 477 GOP/s, Q8_0 335 -> 448)
+    static constexpr int rows = 3, panels = 2;
+};
+template <>
+struct grouped_tile_shape<arch::avx512_vnni> : grouped_tile_shape<arch::avx512bw> {};
 template <>
 struct grouped_tile_shape<arch::avx2> {  // 2 rows x the two halves of one panel, 12 ymm accumulators
     static constexpr int rows = 2, panels = 1;
