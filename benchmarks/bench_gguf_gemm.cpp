@@ -7,7 +7,7 @@
 // Types: Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, IQ4_NL, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, repacked from a 4096 x 4096 tensor quantized by lowbit's
 // GGUF quantizer. Each call quantizes its float activations per row (int8, symmetric), as
 // linear_a8 does. Counters: GOP/s and, for M = 1, weight_GB/s (the repacked bytes: the file's, or
-// for the k-quants 1-3 % more). "cold" rotates through more than 512 MiB of copies, made for that
+// for Q3_K-Q6_K 1-6 % more). "cold" rotates through more than 512 MiB of copies, made for that
 // run only. The run ends
 // with the ratios from this run's medians.
 #include <cstdint>

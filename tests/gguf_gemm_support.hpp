@@ -117,7 +117,8 @@ void check_products() {
             check_product(ggml, quantized_activations<Type>(lowbit_test::random_activations(m, ref_cols, 7), m, ref_cols, how));
         std::uint32_t seed = 70;
         constexpr std::int64_t unit = Type::block_size;
-        for (auto [m, rows, cols] : {std::tuple<std::int64_t, std::int64_t, std::int64_t>{1, 33, 4096}, {5, 20, 9 * unit}, {17, 8, 4 * unit}, {2, 1, unit}}) {
+        for (auto [m, rows, cols] : {std::tuple<std::int64_t, std::int64_t, std::int64_t>{1, 33, 4096}, {5, 20, 9 * unit}, {17, 8, 4 * unit}, {2, 1, unit},
+                                             {3, 80, 2 * unit}}) {  // 5 panels: two-panel tiles that prefetch, then one panel
             const auto w = weights(rows, cols, seed++);
             const auto q = quantized<Type>(w, rows, cols);
             check_product(lowbit::gemm::repack_gguf<Type>(q.data(), q.size(), rows, cols),

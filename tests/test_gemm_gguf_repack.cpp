@@ -1,6 +1,6 @@
 // GGUF tensors repacked for the integer kernels: every type's packed tensor dequantizes to ggml's
 // own floats (ggml's blocks and realistic and adversarial rows), takes the file's bytes, and bad
-// tensors are rejected. (Products: test_gemm_gguf_legacy.cpp, test_gemm_gguf_kquants.cpp.)
+// tensors are rejected. (Products: test_gemm_gguf_legacy.cpp, test_gemm_gguf_k23.cpp, test_gemm_gguf_k456.cpp.)
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -106,6 +106,15 @@ TEST_CASE("GGUF activations and products reject what they cannot take", "[gemm][
     const std::vector<float> scales(4 * 8, 0.5f);
     CHECK_THROWS_WITH(gemm::matmul(a, gemm::pack_s4(codes.data(), 512, 4, 512, 64, scales.data()), gemm::epilogue<>{}, y.data(), 4),
                       Catch::Contains("activation blocks of 32 do not hold whole weight groups of 64"));
+    // A hand-made activation struct whose blocks do not add up.
+    const auto q8 = quantized<gguf::q8_0>(weights(4, 512, 3), 4, 512);
+    const auto p8 = gemm::repack_gguf<gguf::q8_0>(q8.data(), q8.size(), 4, 512);
+    gemm::activations_u8 broken = a;
+    broken.block_scales.pop_back();
+    CHECK_THROWS_WITH(gemm::matmul(broken, p8, gemm::epilogue<>{}, y.data(), 4), Catch::Contains("blocks are inconsistent"));
+    broken = a;
+    broken.block = -32;
+    CHECK_THROWS_WITH(gemm::matmul(broken, p8, gemm::epilogue<>{}, y.data(), 4), Catch::Contains("blocks are inconsistent"));
     // Per-channel int8 weights take per-row activations only.
     std::vector<std::int8_t> w8(4 * 512, 1);
     CHECK_THROWS_WITH(gemm::matmul(a, gemm::pack_s8(w8.data(), 512, 4, 512), gemm::epilogue<gemm::dequantize>{}, y.data(), 4), Catch::Contains("per-row activations"));
@@ -148,6 +157,8 @@ TEST_CASE("GGUF repack rejects bad tensors", "[gemm][gguf]") {
     const std::vector<std::uint8_t> zero_points(2, 1);
     CHECK_THROWS_WITH(gemm::pack_s4(codes.data(), 64, 1, 64, 32, scales.data(), zero_points.data(), scales.data()), Catch::Contains("zero points and minima are exclusive"));
     CHECK_THROWS_WITH(gemm::pack_s5(codes.data(), 64, 1, 64, 64, scales.data()), Catch::Contains("group size 64 is not 32"));
+    const auto eight_bit_minima = [&] { return gemm::pack_groups<8>(codes.data(), 64, 1, 64, 32, scales.data(), nullptr, scales.data()); };
+    CHECK_THROWS_WITH(eight_bit_minima(), Catch::Contains("minima are for 4- and 5-bit codes"));
     const auto with_levels = [&] { return gemm::pack_groups<4, gemm::iq4_nl_levels>(codes.data(), 64, 1, 64, 32, scales.data(), zero_points.data()); };
     CHECK_THROWS_WITH(with_levels(), Catch::Contains("levels take no zero points"));
     // Float minima are for the int8-activation kernels; the weight-only ones say so.

@@ -9,15 +9,17 @@
 // q (c - 128). The zero point enters once per group, in int32: sum q (c - z) = raw - (z - o) A, with
 // o the offset the dot left in (0 or 128) and A = sum q over the group (precomputed per row). Then
 // acc = fma(float(P), s, acc) and y = acc * sa, the reference's operations in its order.
-// The GGUF k-quant packings (packed_k4.hpp, packed_k6.hpp) take the same path: 5- and 6-bit codes
-// are the nibbles OR'd with their top bits from a chunk of their own (pairs reach 2 x 63 x 127,
-// still far from saturating); Q6_K's z = 32; Q4_K / Q5_K have no zero point but a minimum per
-// group, entered as a second FMA, acc = fma(float(A), -mn, fma(float(P), s, acc)), with s and mn
-// computed from the fp16 super-block factors exactly as ggml does. Their scalar tile here is
-// their reference.
-// Q4_1 / Q5_1 (packed_groups with minima) take the same second FMA with their fp16 minimum m.
-// Codes that index a table of levels (IQ4_NL) are looked up by VPSHUFB into L[c] + 128 and run as
-// 8-bit codes.
+// The GGUF packings take the same path: 5- and 6-bit codes are the nibbles OR'd with their top bits
+// from a chunk of their own (pairs reach 2 x 63 x 127, still far from saturating); the 2- and
+// 3-bit codes of Q2_K / Q3_K (packed_k2.hpp, packed_k3.hpp) come from one chunk of 2-bit fields
+// per group of 16 (and Q3_K's bit 2 from a chunk in the head); Q6_K's z = 32, Q3_K's 4; Q2_K,
+// Q4_K and Q5_K have no zero point but a minimum per group, entered as a second FMA,
+// acc = fma(float(A), -mn, fma(float(P), s, acc)), with s and mn computed from the fp16
+// super-block factors exactly as ggml does; Q4_1 / Q5_1 (packed_groups with minima) take the
+// same second FMA with their fp16 minimum m. Codes that index a table of levels (IQ4_NL) are
+// looked up by VPSHUFB into L[c] + 128 and run as 8-bit codes. For all of these, and for ggml's
+// per-block activations (each group's factors times its block's scale), the scalar tile here is
+// the reference.
 // Two accumulators per vector (low and high nibbles, or even and odd chunks) keep two chains going.
 #pragma once
 
@@ -482,7 +484,7 @@ struct grouped_tile_shape {  // the scalar reference
     static constexpr int rows = 3, panels = 1;
 };
 template <>
-struct grouped_tile_shape<arch::avx512bw> {  // 3 rows x 2 panels (M = 8, 4096^2: Q4_K 394 -> 477 GOP/s, Q8_0 335 -> 448)
+struct grouped_tile_shape<arch::avx512bw> {  // 3 rows x 2 panels (M = 8, 4096^2: Q4_K 394 -> 489 GOP/s, Q8_0 335 -> 443)
     static constexpr int rows = 3, panels = 2;
 };
 template <>

@@ -12,8 +12,8 @@
 // dot is exact and the groups are summed in float (gemm/reference.hpp, matmul_grouped_a8). The result
 // enters the epilogue as float, so its stages are the float ones (bias, activations,
 // requantize_float). Results are those of the reference bit for bit, for every tag and thread
-// count: matmul_grouped_a8 for per-row activations and packings without minima or levels, else the
-// scalar tile in kernel_grouped.hpp. Work is split over blocks of output channels as for W8A8
+// count: matmul_grouped_a8 for packed_groups without minima or levels and per-row activations, the
+// scalar tile in kernel_grouped.hpp for the rest. Work is split over blocks of output channels as for W8A8
 // (matmul.hpp); M = 1 streams each panel's records front to back while the next block is
 // prefetched into L2.
 #pragma once
@@ -52,6 +52,9 @@ inline std::vector<std::int32_t> group_sums(const activations_u8& a, std::int64_
 // da[r][g]: the scale of the activation block that holds weight group g (per-block activations).
 template <class Packed>
 std::vector<float> group_scales(const activations_u8& a, const Packed& w) {
+    if (a.block < 1 || a.k % a.block != 0 || a.block_scales.size() != static_cast<std::size_t>(a.m * (a.k / a.block)))
+        lowbit::detail::fail("matmul: the activations' blocks are inconsistent (block ", a.block, ", k = ", a.k, ", ", a.block_scales.size(), " block scales for ",
+                             a.m, " rows)");
     if (a.block % w.group != 0) lowbit::detail::fail("matmul: activation blocks of ", a.block, " do not hold whole weight groups of ", w.group);
     const std::int64_t blocks = a.k / a.block;
     std::vector<float> scales(static_cast<std::size_t>(a.m * w.groups));
@@ -77,7 +80,7 @@ void matmul_grouped(const activations_u8& a, const Packed& w, const epilogue<Sta
                 with_rows<shape::rows>(rows, [&](auto mr) { run_grouped_tile<decltype(mr)::value, shape::panels>(t, Arch{}); });
                 return;
             }
-            // A GEMV streams one panel at a time, the one two ahead prefetched at its pace: two
+            // A GEMV streams one panel at a time, the next block's prefetched at its pace: two
             // panels at once read DRAM slower (4096^2 cold / DRAM probe, Q4_0 0.71-0.73 against
             // 0.81-0.87, Q6_K 0.82 against 0.90-0.92), though 15 % faster from L3.
             for (int p = 0; p < np; ++p) {

@@ -7,7 +7,8 @@
 //     w = s[n][g] (c[n][k] - z[n][g])     affine: an integer zero point per group;
 //     w = fl(s[n][g] c[n][k]) + m[n][g]   minima: a float minimum per group (GGUF Q4_1 / Q5_1),
 // with unsigned codes c of B bits (B = 4, 5 or 8) and one scale s per group (f32, or f16 to save
-// bytes). G is 32, 64 or 128 and divides K (5-bit codes: G = 32). packed_s4, packed_s5 and
+// bytes; minima for 4- and 5-bit codes only). G is 32, 64 or 128 and divides K (5-bit codes:
+// G = 32). packed_s4, packed_s5 and
 // packed_s8g name the widths. With a table of 16 int8 levels (Levels, e.g. GGUF IQ4_NL's), the
 // 4-bit codes are indices and the weight is s (L[c] + 128 - 128): the kernels look the levels up
 // and run them as 8-bit codes L[c] + 128 with z = 128.
@@ -104,8 +105,9 @@ using packed_s8g = packed_groups<8, Scale>;
 inline constexpr bool valid_weight_group(std::int64_t g) { return g == 32 || g == 64 || g == 128; }
 
 // Packs codes (n rows of k bytes, each 0 .. 2^Bits - 1, rows ldc apart) with scales (n x k / group,
-// finite) and either zero points (n x k / group codes), or minima (n x k / group, finite), or
-// neither (symmetric: z = 2^(Bits-1)). With Levels, the codes are indices into its table.
+// finite) and either zero points (n x k / group codes), or minima (4- and 5-bit codes; n x k /
+// group, finite), or neither (symmetric: z = 2^(Bits-1), or 128 with Levels, whose codes are
+// indices into its table).
 template <int Bits, class Levels = linear_codes, class Scale>
 packed_groups<Bits, Scale, Levels> pack_groups(const std::uint8_t* codes, std::int64_t ldc, std::int64_t n, std::int64_t k, std::int64_t group,
                                                const Scale* scales, const std::uint8_t* zero_points = nullptr, const Scale* minima = nullptr) {
@@ -121,6 +123,7 @@ packed_groups<Bits, Scale, Levels> pack_groups(const std::uint8_t* codes, std::i
     if (codes == nullptr || scales == nullptr) lowbit::detail::fail(op, ": the codes or the scales are null");
     if (zero_points != nullptr && minima != nullptr) lowbit::detail::fail(op, ": zero points and minima are exclusive");
     if (has_levels<Levels> && (zero_points != nullptr || minima != nullptr)) lowbit::detail::fail(op, ": codes with levels take no zero points or minima");
+    if (Bits == 8 && minima != nullptr) lowbit::detail::fail(op, ": minima are for 4- and 5-bit codes (GGUF Q4_1, Q5_1); 8-bit codes take zero points");
     const auto finite = [&](const char* what, Scale v, std::int64_t c, std::int64_t g) {
         float f;
         if constexpr (std::is_same_v<Scale, float>) f = v;
