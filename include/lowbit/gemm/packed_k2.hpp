@@ -36,16 +36,15 @@ struct packed_k2 : detail::super_block_panels<packed_k2> {
     std::int64_t code_bytes() const { return 64; }
     int code(const std::uint8_t* rec, std::int64_t j, std::int64_t kk) const { return two_bits(rec, j, kk); }
     // Group g's scale fl(d sc) and minimum fl(dmin m) for channel j (hd: the group's head).
-    float scale(const std::uint8_t* hd, std::int64_t g, std::int64_t j) const { return unfused(half(hd + d_offset, j) * static_cast<float>(terms(hd, g, j) & 15)); }
-    float min(const std::uint8_t* hd, std::int64_t g, std::int64_t j) const { return unfused(half(hd + dmin_offset, j) * static_cast<float>(terms(hd, g, j) >> 4)); }
+    float scale(const std::uint8_t* hd, std::int64_t g, std::int64_t j) const {
+        return unfused(detail::half_at(hd + d_offset, j) * static_cast<float>(terms(hd, g, j) & 15));
+    }
+    float min(const std::uint8_t* hd, std::int64_t g, std::int64_t j) const {
+        return unfused(detail::half_at(hd + dmin_offset, j) * static_cast<float>(terms(hd, g, j) >> 4));
+    }
 
 private:
     static int terms(const std::uint8_t* hd, std::int64_t g, std::int64_t j) { return hd[g % groups_per_super * panel_cols + j]; }
-    static float half(const std::uint8_t* p, std::int64_t j) {
-        fp16 h;
-        std::memcpy(&h, p + 2 * j, 2);
-        return h.to_float();
-    }
 };
 
 // Packs n rows of k 2-bit codes (rows ldc apart) with, per channel, fp16 d and dmin per 256 and
@@ -54,17 +53,10 @@ inline packed_k2 pack_k2(const std::uint8_t* codes, std::int64_t ldc, std::int64
                          const std::uint8_t* scales_mins) {
     detail::check_super_blocks("pack_k2", n, k, ldc, codes != nullptr && d != nullptr && dmin != nullptr && scales_mins != nullptr);
     packed_k2 p = detail::zeroed<packed_k2>(n, k);
-    const std::int64_t supers = k / packed_k2::super_group;
     for (std::int64_t c = 0; c < n; ++c) {
         const std::int64_t panel = c / panel_cols, j = c % panel_cols;
-        for (std::int64_t s = 0; s < supers; ++s) {
-            const fp16 ds = d[c * supers + s], ms = dmin[c * supers + s];
-            if (!std::isfinite(ds.to_float()) || !std::isfinite(ms.to_float()))
-                lowbit::detail::fail("pack_k2: d or dmin of channel ", c, ", super-block ", s, " is not finite");
-            std::uint8_t* hd = p.head(panel, s * packed_k2::groups_per_super);
-            std::memcpy(hd + packed_k2::d_offset + 2 * j, &ds, 2);
-            std::memcpy(hd + packed_k2::dmin_offset + 2 * j, &ms, 2);
-        }
+        detail::store_super_factors(p, "pack_k2", "d", c, d, packed_k2::d_offset);
+        detail::store_super_factors(p, "pack_k2", "dmin", c, dmin, packed_k2::dmin_offset);
         for (std::int64_t g = 0; g < p.groups; ++g) {
             p.head(panel, g)[g % packed_k2::groups_per_super * panel_cols + j] = scales_mins[c * p.groups + g];
             std::uint8_t* rec = p.record(panel, g);
@@ -80,14 +72,9 @@ inline packed_k2 pack_k2(const std::uint8_t* codes, std::int64_t ldc, std::int64
 
 // w[n][k] = fl(fl(d sc) c) - fl(dmin m) (rows ldw floats apart): ggml's Q2_K dequantization.
 inline void dequantize_weights(const packed_k2& p, float* w, std::int64_t ldw) {
-    detail::check_weights_output(p.n >= 1 && !p.data.empty(), w, ldw, p.k);
-    for (std::int64_t c = 0; c < p.n; ++c)
-        for (std::int64_t g = 0; g < p.groups; ++g) {
-            const std::int64_t panel = c / panel_cols, j = c % panel_cols;
-            const std::uint8_t *hd = p.head(panel, g), *rec = p.record(panel, g);
-            const float s = p.scale(hd, g, j), mn = p.min(hd, g, j);
-            for (std::int64_t kk = 0; kk < packed_k2::group; ++kk) w[c * ldw + g * packed_k2::group + kk] = unfused(s * static_cast<float>(p.code(rec, j, kk))) - mn;
-        }
+    detail::dequantize_super_blocks(p, w, ldw, [&](const std::uint8_t* hd, const std::uint8_t* rec, std::int64_t g, std::int64_t j, std::int64_t kk) {
+        return unfused(p.scale(hd, g, j) * static_cast<float>(p.code(rec, j, kk))) - p.min(hd, g, j);
+    });
 }
 
 }  // namespace lowbit::gemm

@@ -44,11 +44,7 @@ struct packed_k3 : detail::super_block_panels<packed_k3> {
         return two_bits(rec, j, kk) | ((high_chunk(hd, g)[4 * j + kk % 4] >> (high_shift(g) + kk / 4)) & 1) << 2;
     }
     // Group g's scale fl(d sc) for channel j.
-    float scale(const std::uint8_t* hd, std::int64_t g, std::int64_t j) const {
-        fp16 d;
-        std::memcpy(&d, hd + d_offset + 2 * j, 2);
-        return unfused(d.to_float() * static_cast<float>(static_cast<std::int8_t>(hd[g % groups_per_super * panel_cols + j])));
-    }
+    float scale(const std::uint8_t* hd, std::int64_t g, std::int64_t j) const { return detail::signed_group_scale<packed_k3>(hd, g, j); }
 };
 
 // Packs n rows of k 3-bit codes (rows ldc apart) with, per channel, fp16 d per 256 and signed
@@ -56,14 +52,9 @@ struct packed_k3 : detail::super_block_panels<packed_k3> {
 inline packed_k3 pack_k3(const std::uint8_t* codes, std::int64_t ldc, std::int64_t n, std::int64_t k, const fp16* d, const std::int8_t* sc) {
     detail::check_super_blocks("pack_k3", n, k, ldc, codes != nullptr && d != nullptr && sc != nullptr);
     packed_k3 p = detail::zeroed<packed_k3>(n, k);
-    const std::int64_t supers = k / packed_k3::super_group;
     for (std::int64_t c = 0; c < n; ++c) {
         const std::int64_t panel = c / panel_cols, j = c % panel_cols;
-        for (std::int64_t s = 0; s < supers; ++s) {
-            const fp16 ds = d[c * supers + s];
-            if (!std::isfinite(ds.to_float())) lowbit::detail::fail("pack_k3: d of channel ", c, ", super-block ", s, " is not finite");
-            std::memcpy(p.head(panel, s * packed_k3::groups_per_super) + packed_k3::d_offset + 2 * j, &ds, 2);
-        }
+        detail::store_super_factors(p, "pack_k3", "d", c, d, packed_k3::d_offset);
         for (std::int64_t g = 0; g < p.groups; ++g) {
             std::uint8_t* hd = p.head(panel, g);
             const std::int8_t scale = sc[c * p.groups + g];
@@ -84,15 +75,9 @@ inline packed_k3 pack_k3(const std::uint8_t* codes, std::int64_t ldc, std::int64
 
 // w[n][k] = fl(fl(d sc) (c - 4)) (rows ldw floats apart): ggml's Q3_K dequantization.
 inline void dequantize_weights(const packed_k3& p, float* w, std::int64_t ldw) {
-    detail::check_weights_output(p.n >= 1 && !p.data.empty(), w, ldw, p.k);
-    for (std::int64_t c = 0; c < p.n; ++c)
-        for (std::int64_t g = 0; g < p.groups; ++g) {
-            const std::int64_t panel = c / panel_cols, j = c % panel_cols;
-            const std::uint8_t *hd = p.head(panel, g), *rec = p.record(panel, g);
-            const float s = p.scale(hd, g, j);
-            for (std::int64_t kk = 0; kk < packed_k3::group; ++kk)
-                w[c * ldw + g * packed_k3::group + kk] = s * static_cast<float>(p.code(hd, rec, g, j, kk) - packed_k3::zero_point);
-        }
+    detail::dequantize_super_blocks(p, w, ldw, [&](const std::uint8_t* hd, const std::uint8_t* rec, std::int64_t g, std::int64_t j, std::int64_t kk) {
+        return p.scale(hd, g, j) * static_cast<float>(p.code(hd, rec, g, j, kk) - packed_k3::zero_point);
+    });
 }
 
 }  // namespace lowbit::gemm

@@ -77,6 +77,44 @@ Packed zeroed(std::int64_t n, std::int64_t k) {
     return p;
 }
 
+// The fp16 at p + 2 i.
+inline float half_at(const std::uint8_t* p, std::int64_t i) {
+    fp16 h;
+    std::memcpy(&h, p + 2 * i, 2);
+    return h.to_float();
+}
+
+// Stores channel c's fp16 factor per super-block (`what`: d or dmin, factors[c * supers + s], each
+// finite) at `offset` in the heads.
+template <class Packed>
+void store_super_factors(Packed& p, const char* op, const char* what, std::int64_t c, const fp16* factors, std::int64_t offset) {
+    const std::int64_t supers = p.k / Packed::super_group, panel = c / panel_cols, j = c % panel_cols;
+    for (std::int64_t s = 0; s < supers; ++s) {
+        const fp16 f = factors[c * supers + s];
+        if (!std::isfinite(f.to_float())) lowbit::detail::fail(op, ": ", what, " of channel ", c, ", super-block ", s, " is not finite");
+        std::memcpy(p.head(panel, s * Packed::groups_per_super) + offset + 2 * j, &f, 2);
+    }
+}
+
+// Group g's scale fl(d sc) for channel j from a head of 16 groups x 16 int8 sc and, at
+// Packed::d_offset, 16 fp16 d (Q3_K's and Q6_K's structure).
+template <class Packed>
+float signed_group_scale(const std::uint8_t* hd, std::int64_t g, std::int64_t j) {
+    return unfused(half_at(hd + Packed::d_offset, j) * static_cast<float>(static_cast<std::int8_t>(hd[g % Packed::groups_per_super * panel_cols + j])));
+}
+
+// w[c][k] = weight(head, record, g, j, kk) for every weight of a k-quant packing (rows ldw apart).
+template <class Packed, class Weight>
+void dequantize_super_blocks(const Packed& p, float* w, std::int64_t ldw, Weight&& weight) {
+    check_weights_output(p.n >= 1 && !p.data.empty(), w, ldw, p.k);
+    for (std::int64_t c = 0; c < p.n; ++c)
+        for (std::int64_t g = 0; g < p.groups; ++g) {
+            const std::int64_t panel = c / panel_cols, j = c % panel_cols;
+            const std::uint8_t *hd = p.head(panel, g), *rec = p.record(panel, g);
+            for (std::int64_t kk = 0; kk < Packed::group; ++kk) w[c * ldw + g * Packed::group + kk] = weight(hd, rec, g, j, kk);
+        }
+}
+
 }  // namespace detail
 
 template <int Bits>
@@ -96,16 +134,11 @@ struct basic_packed_k4 : detail::super_block_panels<basic_packed_k4<Bits>> {
         else return low;
     }
     // The group's scale fl(d sc) and minimum fl(dmin m) of channel j (head and record of one group).
-    float scale(const std::uint8_t* hd, const std::uint8_t* rec, std::int64_t j) const { return unfused(half(hd, j) * static_cast<float>(rec[terms_offset + j])); }
-    float min(const std::uint8_t* hd, const std::uint8_t* rec, std::int64_t j) const {
-        return unfused(half(hd, panel_cols + j) * static_cast<float>(rec[terms_offset + panel_cols + j]));
+    float scale(const std::uint8_t* hd, const std::uint8_t* rec, std::int64_t j) const {
+        return unfused(detail::half_at(hd, j) * static_cast<float>(rec[terms_offset + j]));
     }
-
-private:
-    static float half(const std::uint8_t* hd, std::int64_t i) {
-        fp16 h;
-        std::memcpy(&h, hd + 2 * i, 2);
-        return h.to_float();
+    float min(const std::uint8_t* hd, const std::uint8_t* rec, std::int64_t j) const {
+        return unfused(detail::half_at(hd, panel_cols + j) * static_cast<float>(rec[terms_offset + panel_cols + j]));
     }
 };
 
@@ -125,17 +158,10 @@ basic_packed_k4<Bits> pack_k4(const std::uint8_t* codes, std::int64_t ldc, std::
     using packed = basic_packed_k4<Bits>;
     detail::check_super_blocks("pack_k4", n, k, ldc, codes != nullptr && d != nullptr && dmin != nullptr && sc != nullptr && m != nullptr);
     packed p = detail::zeroed<packed>(n, k);
-    const std::int64_t supers = k / packed::super_group;
     for (std::int64_t c = 0; c < n; ++c) {
         const std::int64_t panel = c / panel_cols, j = c % panel_cols;
-        for (std::int64_t s = 0; s < supers; ++s) {
-            const fp16 ds = d[c * supers + s], ms = dmin[c * supers + s];
-            if (!std::isfinite(ds.to_float()) || !std::isfinite(ms.to_float()))
-                lowbit::detail::fail("pack_k4: d or dmin of channel ", c, ", super-block ", s, " is not finite");
-            std::uint8_t* hd = p.head(panel, s * packed::groups_per_super);
-            std::memcpy(hd + 2 * j, &ds, 2);
-            std::memcpy(hd + 2 * (panel_cols + j), &ms, 2);
-        }
+        detail::store_super_factors(p, "pack_k4", "d", c, d, 0);
+        detail::store_super_factors(p, "pack_k4", "dmin", c, dmin, 2 * panel_cols);
         for (std::int64_t g = 0; g < p.groups; ++g) {
             std::uint8_t* rec = p.record(panel, g);
             const std::uint8_t s = sc[c * p.groups + g], mn = m[c * p.groups + g];
@@ -158,14 +184,9 @@ basic_packed_k4<Bits> pack_k4(const std::uint8_t* codes, std::int64_t ldc, std::
 // w[n][k] = fl(fl(d sc) c) - fl(dmin m) (rows ldw floats apart): ggml's Q4_K / Q5_K dequantization.
 template <int Bits>
 void dequantize_weights(const basic_packed_k4<Bits>& p, float* w, std::int64_t ldw) {
-    detail::check_weights_output(p.n >= 1 && !p.data.empty(), w, ldw, p.k);
-    for (std::int64_t c = 0; c < p.n; ++c)
-        for (std::int64_t g = 0; g < p.groups; ++g) {
-            const std::int64_t panel = c / panel_cols, j = c % panel_cols;
-            const std::uint8_t *hd = p.head(panel, g), *rec = p.record(panel, g);
-            const float s = p.scale(hd, rec, j), mn = p.min(hd, rec, j);
-            for (std::int64_t kk = 0; kk < p.group; ++kk) w[c * ldw + g * p.group + kk] = unfused(s * static_cast<float>(p.code(rec, j, kk))) - mn;
-        }
+    detail::dequantize_super_blocks(p, w, ldw, [&](const std::uint8_t* hd, const std::uint8_t* rec, std::int64_t, std::int64_t j, std::int64_t kk) {
+        return unfused(p.scale(hd, rec, j) * static_cast<float>(p.code(rec, j, kk))) - p.min(hd, rec, j);
+    });
 }
 
 }  // namespace lowbit::gemm

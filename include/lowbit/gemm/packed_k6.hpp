@@ -42,11 +42,7 @@ struct packed_k6 : detail::super_block_panels<packed_k6> {
         return nibble(rec, j, kk) | (((rec[128 + 4 * j + kk % 4] >> (2 * (kk / 4))) & 3) << 4);
     }
     // Group g's scale fl(d sc) for channel j (hd: the group's head).
-    float scale(const std::uint8_t* hd, std::int64_t g, std::int64_t j) const {
-        fp16 d;
-        std::memcpy(&d, hd + d_offset + 2 * j, 2);
-        return unfused(d.to_float() * static_cast<float>(static_cast<std::int8_t>(hd[g % groups_per_super * panel_cols + j])));
-    }
+    float scale(const std::uint8_t* hd, std::int64_t g, std::int64_t j) const { return detail::signed_group_scale<packed_k6>(hd, g, j); }
 };
 
 // Packs n rows of k 6-bit codes (rows ldc apart) with, per channel, fp16 d per 256 and signed
@@ -54,14 +50,9 @@ struct packed_k6 : detail::super_block_panels<packed_k6> {
 inline packed_k6 pack_k6(const std::uint8_t* codes, std::int64_t ldc, std::int64_t n, std::int64_t k, const fp16* d, const std::int8_t* sc) {
     detail::check_super_blocks("pack_k6", n, k, ldc, codes != nullptr && d != nullptr && sc != nullptr);
     packed_k6 p = detail::zeroed<packed_k6>(n, k);
-    const std::int64_t supers = k / packed_k6::super_group;
     for (std::int64_t c = 0; c < n; ++c) {
         const std::int64_t panel = c / panel_cols, j = c % panel_cols;
-        for (std::int64_t s = 0; s < supers; ++s) {
-            const fp16 ds = d[c * supers + s];
-            if (!std::isfinite(ds.to_float())) lowbit::detail::fail("pack_k6: d of channel ", c, ", super-block ", s, " is not finite");
-            std::memcpy(p.head(panel, s * packed_k6::groups_per_super) + packed_k6::d_offset + 2 * j, &ds, 2);
-        }
+        detail::store_super_factors(p, "pack_k6", "d", c, d, packed_k6::d_offset);
         for (std::int64_t g = 0; g < p.groups; ++g) {
             std::uint8_t* rec = p.record(panel, g);
             p.head(panel, g)[g % packed_k6::groups_per_super * panel_cols + j] = static_cast<std::uint8_t>(sc[c * p.groups + g]);
@@ -80,15 +71,9 @@ inline packed_k6 pack_k6(const std::uint8_t* codes, std::int64_t ldc, std::int64
 
 // w[n][k] = fl(fl(d sc) (c - 32)) (rows ldw floats apart): ggml's Q6_K dequantization.
 inline void dequantize_weights(const packed_k6& p, float* w, std::int64_t ldw) {
-    detail::check_weights_output(p.n >= 1 && !p.data.empty(), w, ldw, p.k);
-    for (std::int64_t c = 0; c < p.n; ++c)
-        for (std::int64_t g = 0; g < p.groups; ++g) {
-            const std::int64_t panel = c / panel_cols, j = c % panel_cols;
-            const std::uint8_t* rec = p.record(panel, g);
-            const float s = p.scale(p.head(panel, g), g, j);
-            for (std::int64_t kk = 0; kk < packed_k6::group; ++kk)
-                w[c * ldw + g * packed_k6::group + kk] = s * static_cast<float>(p.code(rec, j, kk) - packed_k6::zero_point);
-        }
+    detail::dequantize_super_blocks(p, w, ldw, [&](const std::uint8_t* hd, const std::uint8_t* rec, std::int64_t g, std::int64_t j, std::int64_t kk) {
+        return p.scale(hd, g, j) * static_cast<float>(p.code(rec, j, kk) - packed_k6::zero_point);
+    });
 }
 
 }  // namespace lowbit::gemm
