@@ -29,6 +29,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 #include <vector>
 
 #include "lowbit/core/error.hpp"
@@ -76,22 +77,6 @@ void for_each_gguf_block(const void* src, std::int64_t rows, std::int64_t cols, 
         }
 }
 
-// A tensor of 32-blocks: decode(block, codes, scale, minimum) writes a block's 32 codes and its
-// scale (and minimum, for the types that have one); then the codes are packed with their scales.
-template <class Type, class Packed, class Decode>
-Packed repack_blocks32(const void* src, std::int64_t rows, std::int64_t cols, bool minima, Decode&& decode) {
-    const std::int64_t blocks = cols / 32;
-    std::vector<std::uint8_t> codes(static_cast<std::size_t>(rows * cols));
-    std::vector<fp16> scales(static_cast<std::size_t>(rows * blocks)), mins(scales.size());
-    for_each_gguf_block<Type>(src, rows, cols, [&](std::int64_t r, std::int64_t b, const typename Type::block& blk) {
-        const auto i = static_cast<std::size_t>(r * blocks + b);
-        decode(blk, codes.data() + r * cols + b * 32, scales[i], mins[i]);
-    });
-    // pack_groups rejects a non-finite scale or minimum, naming its channel (row) and group (block).
-    return pack_groups<Packed::bits, typename Packed::levels_type>(codes.data(), cols, rows, cols, 32, scales.data(), nullptr,
-                                                                   minima ? mins.data() : nullptr);
-}
-
 // The 32 4-bit codes of a legacy block: element j in the low nibble of qs[j], j + 16 in its high one.
 inline void nibbles32(const std::uint8_t* qs, std::uint8_t* codes) {
     for (int j = 0; j < 16; ++j) {
@@ -118,68 +103,45 @@ using packed_iq4_nl = packed_groups<4, fp16, iq4_nl_levels>;
 // types with a packing define them.
 template <class Type>
 struct gguf_packing {};
-template <>
-struct gguf_packing<gguf::q4_0> {
-    using packed = packed_s4<fp16>;
+
+// The 32-block types: each block's codes (nibbles; fifth bits from qh for Q5_0 / Q5_1; int8 + 128
+// for Q8_0; indices for IQ4_NL), its fp16 scale and, for Q4_1 / Q5_1, its fp16 minimum, packed in
+// groups of 32.
+template <class Type, class Packed>
+struct gguf_packing_blocks32 {
+    using packed = Packed;
+    static constexpr bool minima = std::is_same_v<Type, gguf::q4_1> || std::is_same_v<Type, gguf::q5_1>;
     static packed repack(const void* src, std::int64_t rows, std::int64_t cols) {
-        return detail::repack_blocks32<gguf::q4_0, packed>(src, rows, cols, false, [](const gguf::block_q4_0& b, std::uint8_t* codes, fp16& d, fp16&) {
-            detail::nibbles32(b.qs, codes);
-            d = fp16{b.d};
+        const std::int64_t blocks = cols / 32;
+        std::vector<std::uint8_t> codes(static_cast<std::size_t>(rows * cols));
+        std::vector<fp16> scales(static_cast<std::size_t>(rows * blocks)), mins(minima ? scales.size() : 0);
+        detail::for_each_gguf_block<Type>(src, rows, cols, [&](std::int64_t r, std::int64_t b, const typename Type::block& blk) {
+            std::uint8_t* out = codes.data() + r * cols + b * 32;
+            if constexpr (Packed::bits == 8)
+                for (int j = 0; j < 32; ++j) out[j] = static_cast<std::uint8_t>(blk.qs[j] + 128);
+            else if constexpr (Packed::bits == 5) detail::codes5(blk.qs, blk.qh, out);
+            else detail::nibbles32(blk.qs, out);
+            const auto i = static_cast<std::size_t>(r * blocks + b);
+            scales[i] = fp16{blk.d};
+            if constexpr (minima) mins[i] = fp16{blk.m};
         });
+        // pack_groups rejects a non-finite scale or minimum, naming its channel (row) and group (block).
+        return pack_groups<Packed::bits, typename Packed::levels_type>(codes.data(), cols, rows, cols, 32, scales.data(), nullptr,
+                                                                       minima ? mins.data() : nullptr);
     }
 };
 template <>
-struct gguf_packing<gguf::q4_1> {
-    using packed = packed_s4<fp16>;
-    static packed repack(const void* src, std::int64_t rows, std::int64_t cols) {
-        return detail::repack_blocks32<gguf::q4_1, packed>(src, rows, cols, true, [](const gguf::block_q4_1& b, std::uint8_t* codes, fp16& d, fp16& m) {
-            detail::nibbles32(b.qs, codes);
-            d = fp16{b.d};
-            m = fp16{b.m};
-        });
-    }
-};
+struct gguf_packing<gguf::q4_0> : gguf_packing_blocks32<gguf::q4_0, packed_s4<fp16>> {};
 template <>
-struct gguf_packing<gguf::q5_0> {
-    using packed = packed_s5<fp16>;
-    static packed repack(const void* src, std::int64_t rows, std::int64_t cols) {
-        return detail::repack_blocks32<gguf::q5_0, packed>(src, rows, cols, false, [](const gguf::block_q5_0& b, std::uint8_t* codes, fp16& d, fp16&) {
-            detail::codes5(b.qs, b.qh, codes);
-            d = fp16{b.d};
-        });
-    }
-};
+struct gguf_packing<gguf::q4_1> : gguf_packing_blocks32<gguf::q4_1, packed_s4<fp16>> {};
 template <>
-struct gguf_packing<gguf::q5_1> {
-    using packed = packed_s5<fp16>;
-    static packed repack(const void* src, std::int64_t rows, std::int64_t cols) {
-        return detail::repack_blocks32<gguf::q5_1, packed>(src, rows, cols, true, [](const gguf::block_q5_1& b, std::uint8_t* codes, fp16& d, fp16& m) {
-            detail::codes5(b.qs, b.qh, codes);
-            d = fp16{b.d};
-            m = fp16{b.m};
-        });
-    }
-};
+struct gguf_packing<gguf::q5_0> : gguf_packing_blocks32<gguf::q5_0, packed_s5<fp16>> {};
 template <>
-struct gguf_packing<gguf::q8_0> {
-    using packed = packed_s8g<fp16>;
-    static packed repack(const void* src, std::int64_t rows, std::int64_t cols) {
-        return detail::repack_blocks32<gguf::q8_0, packed>(src, rows, cols, false, [](const gguf::block_q8_0& b, std::uint8_t* codes, fp16& d, fp16&) {
-            for (int j = 0; j < 32; ++j) codes[j] = static_cast<std::uint8_t>(b.qs[j] + 128);
-            d = fp16{b.d};
-        });
-    }
-};
+struct gguf_packing<gguf::q5_1> : gguf_packing_blocks32<gguf::q5_1, packed_s5<fp16>> {};
 template <>
-struct gguf_packing<gguf::iq4_nl> {
-    using packed = packed_iq4_nl;
-    static packed repack(const void* src, std::int64_t rows, std::int64_t cols) {
-        return detail::repack_blocks32<gguf::iq4_nl, packed>(src, rows, cols, false, [](const gguf::block_iq4_nl& b, std::uint8_t* codes, fp16& d, fp16&) {
-            detail::nibbles32(b.qs, codes);
-            d = fp16{b.d};
-        });
-    }
-};
+struct gguf_packing<gguf::q8_0> : gguf_packing_blocks32<gguf::q8_0, packed_s8g<fp16>> {};
+template <>
+struct gguf_packing<gguf::iq4_nl> : gguf_packing_blocks32<gguf::iq4_nl, packed_iq4_nl> {};
 
 // Q4_K / Q5_K: per 256, fp16 d and dmin, eight 6-bit (sc, m) pairs, 4-bit codes of 32-wide groups
 // (group 2i + h in the low (h = 0) or high nibbles of bytes 32 i .. 32 i + 31) and, for Q5_K,
