@@ -4,6 +4,8 @@
 //   gguf_gemm/<type>/<arch>/<M>x4096x4096/<hot|cold>         the same for M = 8 and 64
 //   eigen/f32/<M>x4096x4096                                   Eigen's float GEMM / GEMV of the same shape
 //   memory/read/512                                           a streaming read of 512 MiB (DRAM bandwidth)
+//   memory/read/18                                            the same over 18 MiB, the size of the Q8_0 tensor,
+//                                                             read again and again (L3 bandwidth: the hot runs' roof)
 // Types: Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, IQ4_NL, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, repacked from a 4096 x 4096 tensor quantized by lowbit's
 // GGUF quantizer. Each call quantizes its float activations per row (int8, symmetric), as
 // linear_a8 does. Counters: GOP/s and, for M = 1, weight_GB/s (the repacked bytes: the file's, or
@@ -87,6 +89,7 @@ std::vector<lowbit_bench::ratio> target_ratios(const char* arch) {
         const double hot_target = t == "q4_0" || t == "q8_0" || t == "q4_K" ? 150.0 : k_quant ? 108.0 : 76.0;
         const bool cold_target = t == "q4_0" || t == "q8_0" || t == "q4_K" || t == "q6_K";
         r.push_back({t + " GEMV hot GOP/s", hot, "GOP/s", "", "", 1, hot_target});
+        r.push_back({t + " GEMV hot weight bytes / L3 probe", hot, "weight_GB/s", "memory/read/18", "GB/s", 1, 0});
         r.push_back({t + " GEMV cold weight bytes / DRAM probe", cold, "weight_GB/s", "memory/read/512", "GB/s", 1, cold_target ? 0.85 : 0});
         r.push_back({t + " GEMV cold / Eigen f32 GEMV", cold, "GOP/s", "eigen/f32/1x4096x4096", "GOP/s", 1, 0});
         for (std::int64_t m : {8, 64})
@@ -116,5 +119,6 @@ int main(int argc, char** argv) {
             ->Unit(benchmark::kMicrosecond)
             ->UseRealTime();
     benchmark::RegisterBenchmark("memory/read/512", lowbit_bench::bm_read, std::size_t{512}, 1)->Unit(benchmark::kMillisecond)->UseRealTime();
+    benchmark::RegisterBenchmark("memory/read/18", lowbit_bench::bm_read, std::size_t{18}, 1)->Unit(benchmark::kMicrosecond)->UseRealTime();
     return lowbit_bench::run_benchmarks(argc, argv, target_ratios(native::name));
 }

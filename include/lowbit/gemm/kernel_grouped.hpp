@@ -23,6 +23,7 @@
 // Two accumulators per vector (low and high nibbles, or even and odd chunks) keep two chains going.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstddef>
@@ -47,8 +48,8 @@ namespace lowbit::gemm::detail {
 
 template <class Packed>
 struct grouped_tile_args {
-    const std::uint8_t* u;             // activation rows (u = q + 128), ldu bytes apart
-    std::int64_t ldu;
+    const std::int8_t* q;              // the signed activation codes q = u - 128, rows ldq bytes apart
+    std::int64_t ldq;
     const std::int32_t* group_sums;    // A[r][g], rows ldg apart
     std::int64_t ldg;
     const float* row_scales;           // sa[r]
@@ -57,7 +58,8 @@ struct grouped_tile_args {
     std::int64_t panel;                // the tile's first panel
     float* out;                        // rows ldo apart
     std::int64_t ldo;
-    std::int64_t prefetch_panel;       // a panel to pull into L2 at the pace of this tile, or -1
+    std::int64_t prefetch_panel;       // the first of NP panels to pull into L2 at the pace of this tile, or -1
+    bool stream;                       // or prefetch ahead of this panel's stream (a GEMV)
 };
 
 template <class Packed>
@@ -91,11 +93,11 @@ LOWBIT_NO_AUTOVECTORIZE void run_grouped_tile(const grouped_tile_args<Packed>& t
                 const std::uint8_t* rec = w.record(panel, g);
                 const std::uint8_t* hd = nullptr;  // the super-block head of the k-quant packings
                 if constexpr (!is_packed_groups<Packed>) hd = w.head(panel, g);
-                const std::uint8_t* u = t.u + r * t.ldu + g * w.group;
+                const std::int8_t* q_row = t.q + r * t.ldq + g * w.group;
                 const auto by_block = [&](float v) { return t.group_scales != nullptr ? v * t.group_scales[r * t.ldg + g] : v; };
                 std::int32_t p = 0, a = 0;  // sum q c and sum q over the group
                 for (std::int64_t kk = 0; kk < w.group; ++kk) {
-                    const std::int32_t q = static_cast<std::int32_t>(u[kk]) - 128;
+                    const std::int32_t q = q_row[kk];
                     if constexpr (std::is_same_v<Packed, packed_k3>) p += q * w.code(hd, rec, g, j, kk);
                     else p += q * w.code(rec, j, kk);
                     a += q;
@@ -136,6 +138,35 @@ LOWBIT_ALWAYS_INLINE typename Ops::vi code_dot(typename Ops::vi acc, typename Op
     else return Ops::dot(acc, codes, q);
 }
 
+// How far ahead of its reads a GEMV prefetches, in bytes (into L1: PREFETCHT0). With hardware
+// prefetch alone a GEMV from DRAM reads at 0.5-0.7 of the read probe. 4096^2 GEMV, medians of 3,
+// each over two or more runs (GOP/s from L3; from DRAM, weight bytes / read probe):
+//     16 KB ahead:  Q4_0 207-211, 0.75-0.85   Q8_0 154-172, 0.78-0.82   Q4_K 203-207, 0.83-0.92
+//     24 KB ahead:  Q4_0 190-195, 0.83-0.88   Q8_0 147-150, 0.81-0.85   Q4_K 186-188, 0.88-0.89
+//     the next block into L2 (PREFETCHT1, stop 14):  Q4_0 193, 0.77-0.82   Q8_0 133, 0.76-0.78
+//     two levels (16 KB into L1, 64 KB into L2):     Q4_0 159, 0.81-0.82   Q8_0 123, 0.72
+inline constexpr std::int64_t prefetch_distance = 16384;
+
+// Prefetches `bytes` of the weights from offset `from` (none if negative) at the pace of a tile
+// that reads panel_bytes / groups bytes of each of its panels per group: at group g, the lines
+// that start in [g, g + 1) x bytes / groups from `from`, in 16-bit fixed point (two divisions per
+// group held Q6_K, whose groups of 16 are short, at 126 GOP/s against 150).
+template <int Locality>  // of __builtin_prefetch: 3 is PREFETCHT0, 2 PREFETCHT1
+struct stream_prefetch {
+    const std::uint8_t* data;
+    std::int64_t next, start, share, reached = 0, size;  // share and reached: bytes x 2^16
+
+    template <class Packed>
+    stream_prefetch(const Packed& w, std::int64_t from, std::int64_t bytes)
+        : data(w.data.data()), next(from), start(from), share(from >= 0 ? (bytes << 16) / w.groups : 0), size(static_cast<std::int64_t>(w.data.size())) {}
+
+    LOWBIT_ALWAYS_INLINE void step() {
+        reached += share;
+        const std::int64_t end = std::min(start + (reached >> 16), size);
+        for (; next < end; next += 64) __builtin_prefetch(data + next, 0, Locality);
+    }
+};
+
 // The vector tile over an instruction-set Ops (below): 16 / Ops::lanes vectors per panel, at most
 // two vectors per row (NP x 16 / lanes <= 2) and three rows.
 template <int MR, int NP, class Ops, class Packed>
@@ -161,16 +192,27 @@ LOWBIT_ALWAYS_INLINE void grouped_tile(const grouped_tile_args<Packed>& t) {
         if constexpr (MR > 2) f(s2, 2);
     };
     each_row([&](grouped_row<Ops>& s, int) { s.a0 = s.a1 = Ops::zero_f(); });
+    // A GEMV's tile prefetches its own stream (panels lie back to back, so it runs on across panel
+    // ends), prefetch_distance ahead, into L1. With more rows, the first row tile of a block pulls
+    // the next block into L2, where the later row tiles find it (M = 8, 4096^2: Q8_0 417 against
+    // 306 GOP/s, Q4_K 490 against 468 with the GEMV's prefetch).
+    stream_prefetch<3> ahead(w, t.stream ? t.panel * panel_bytes + prefetch_distance : -1, panel_bytes);
+    stream_prefetch<2> next_block(w, t.prefetch_panel >= 0 ? t.prefetch_panel * panel_bytes : -1, NP * panel_bytes);
     for (std::int64_t g = 0; g < w.groups; ++g) {
         const std::uint8_t* rec = w.record(t.panel, g);
-        const std::uint8_t* prefetch_group = t.prefetch_panel >= 0 ? w.record(t.prefetch_panel, g) : nullptr;
+        ahead.step();
+        next_block.step();
         each_row([&](grouped_row<Ops>& s, int) { s.l0 = s.l1 = s.h0 = s.h1 = Ops::zero_i(); });
-        for (std::int64_t i = 0; i < code_bytes / 64; ++i) {
+        // The chunks of 32 k at a time, unrolled: the dot of 8-bit codes loses a branch per chunk
+        // (Q8_0 GEMV from L3, 4096^2: 112 -> 130 GOP/s). Q6_K's groups of 16 are two chunks, Q2_K's
+        // and Q3_K's one.
+        constexpr std::int64_t unrolled = Packed::bits <= 3 ? 1 : k6 ? 2 : Packed::bits == 8 ? 8 : 4;
+        for (std::int64_t i0 = 0; i0 < code_bytes / 64; i0 += unrolled)
+#pragma GCC unroll 8
+        for (std::int64_t i = i0; i < i0 + unrolled; ++i) {
             const vi b0 = Ops::load(rec + i * 64 + offset(0, 4));
             vi b1 = b0;
             if constexpr (nv > 1) b1 = Ops::load(rec + i * 64 + offset(1, 4));
-            if (prefetch_group != nullptr)
-                for (int j = 0; j < NP; ++j) _mm_prefetch(reinterpret_cast<const char*>(prefetch_group + j * panel_bytes + i * 64), _MM_HINT_T1);
             if constexpr (Packed::bits <= 3) {  // one chunk of 16 k: bits 2 h, 2 h + 1 for k = 4 h + b; h even into l, odd into h
                 vi top0 = Ops::zero_i(), top1 = top0;  // Q3_K: bit 2 of the codes, at bit high + h
                 int high = 0;
@@ -188,7 +230,7 @@ LOWBIT_ALWAYS_INLINE void grouped_tile(const grouped_tile_args<Packed>& t) {
                         if constexpr (nv > 1) c1 = Ops::or_(c1, Ops::template top_bits<1, 2>(top1, high + h));
                     }
                     each_row([&](grouped_row<Ops>& s, int r) {
-                        const vi q = Ops::broadcast(signed_four(t.u + r * t.ldu + g * group + 4 * h));
+                        const vi q = Ops::broadcast(four(t.q + r * t.ldq + g * group + 4 * h));
                         if (h % 2 == 0) {
                             s.l0 = Ops::dot(s.l0, c0, q);
                             if constexpr (nv > 1) s.l1 = Ops::dot(s.l1, c1, q);
@@ -226,8 +268,8 @@ LOWBIT_ALWAYS_INLINE void grouped_tile(const grouped_tile_args<Packed>& t) {
                     }
                 }
                 each_row([&](grouped_row<Ops>& s, int r) {
-                    const std::uint8_t* ur = t.u + r * t.ldu + g * group + 8 * i;
-                    const vi ql = Ops::broadcast(signed_four(ur)), qh = Ops::broadcast(signed_four(ur + 4));
+                    const std::int8_t* qr = t.q + r * t.ldq + g * group + 8 * i;
+                    const vi ql = Ops::broadcast(four(qr)), qh = Ops::broadcast(four(qr + 4));
                     s.l0 = code_dot<Ops, byte_codes>(s.l0, cl0, ql);
                     s.h0 = code_dot<Ops, byte_codes>(s.h0, ch0, qh);
                     if constexpr (nv > 1) {
@@ -237,7 +279,7 @@ LOWBIT_ALWAYS_INLINE void grouped_tile(const grouped_tile_args<Packed>& t) {
                 });
             } else {  // even chunks into l, odd ones into h
                 each_row([&](grouped_row<Ops>& s, int r) {
-                    const vi q = Ops::broadcast(signed_four(t.u + r * t.ldu + g * group + 4 * i));
+                    const vi q = Ops::broadcast(four(t.q + r * t.ldq + g * group + 4 * i));
                     if (i % 2 == 0) {
                         s.l0 = Ops::dot8(s.l0, b0, q);
                         if constexpr (nv > 1) s.l1 = Ops::dot8(s.l1, b1, q);
@@ -248,22 +290,6 @@ LOWBIT_ALWAYS_INLINE void grouped_tile(const grouped_tile_args<Packed>& t) {
                 });
             }
         }
-        if (prefetch_group != nullptr)
-            for (int j = 0; j < NP; ++j) {
-                if constexpr (!k2 && !k3) _mm_prefetch(reinterpret_cast<const char*>(prefetch_group + j * panel_bytes + code_bytes), _MM_HINT_T1);
-                if constexpr (k4) {
-                    if constexpr (Packed::bits == 5) _mm_prefetch(reinterpret_cast<const char*>(prefetch_group + j * panel_bytes + Packed::terms_offset), _MM_HINT_T1);
-                    if (g % Packed::groups_per_super == 0)
-                        _mm_prefetch(reinterpret_cast<const char*>(prefetch_group + j * panel_bytes - Packed::head_bytes), _MM_HINT_T1);
-                }
-                if constexpr (k6 || k2 || k3)  // the head of the next super-block: scales, d (and Q3_K's bit 2)
-                    if (g % Packed::groups_per_super == 0)
-                        for (std::int64_t line = 0; line < Packed::head_bytes; line += 64)
-                            _mm_prefetch(reinterpret_cast<const char*>(prefetch_group + j * panel_bytes - Packed::head_bytes + line), _MM_HINT_T1);
-                if constexpr (is_packed_groups<Packed>)
-                    for (std::int64_t line = code_bytes + 64; line < w.record_bytes; line += 64)
-                        _mm_prefetch(reinterpret_cast<const char*>(prefetch_group + j * panel_bytes + line), _MM_HINT_T1);
-            }
         // Per-block activations scale the group's factors by the row's block scale first.
         const auto by_block = [&](vf v, int r) { return t.group_scales != nullptr ? Ops::mul(v, Ops::set_f(t.group_scales[r * t.ldg + g])) : v; };
         if constexpr (k4 || k2) {  // s = fl(d sc), -mn = fl(dmin (-m)); acc = fma(P, s, acc), then fma(A, -mn, acc)

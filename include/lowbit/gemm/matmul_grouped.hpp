@@ -14,8 +14,7 @@
 // requantize_float). Results are those of the reference bit for bit, for every tag and thread
 // count: matmul_grouped_a8 for packed_groups without minima or levels and per-row activations, the
 // scalar tile in kernel_grouped.hpp for the rest. Work is split over blocks of output channels as for W8A8
-// (matmul.hpp); M = 1 streams each panel's records front to back while the next block is
-// prefetched into L2.
+// (matmul.hpp); M = 1 streams each panel's records front to back, prefetching ahead of the stream.
 #pragma once
 
 #include <algorithm>
@@ -36,17 +35,29 @@ namespace lowbit::gemm {
 
 namespace detail {
 
-// A[r][g] = sum of the signed activation codes of row r over group g.
-inline std::vector<std::int32_t> group_sums(const activations_u8& a, std::int64_t group) {
+// The signed activation codes q = u - 128 (rows k4 bytes apart), which the kernels broadcast
+// straight from memory, and A[r][g] = the sum of row r's codes over group g.
+struct signed_activations {
+    std::vector<std::int8_t, xsimd::aligned_allocator<std::int8_t, 64>> q;
+    std::vector<std::int32_t> sums;
+};
+
+inline signed_activations signed_codes(const activations_u8& a, std::int64_t group) {
     const std::int64_t groups = a.k / group;
-    std::vector<std::int32_t> sums(static_cast<std::size_t>(a.m * groups));
-    for (std::int64_t r = 0; r < a.m; ++r)
+    signed_activations s;
+    s.q.resize(static_cast<std::size_t>(a.m * a.k4));
+    s.sums.resize(static_cast<std::size_t>(a.m * groups));
+    for (std::int64_t r = 0; r < a.m; ++r) {
+        const std::uint8_t* u = a.row(r);
+        std::int8_t* q = s.q.data() + r * a.k4;
+        for (std::int64_t i = 0; i < a.k; ++i) q[i] = static_cast<std::int8_t>(u[i] ^ 0x80u);
         for (std::int64_t g = 0; g < groups; ++g) {
-            std::int32_t s = 0;
-            for (std::int64_t i = g * group; i < (g + 1) * group; ++i) s += static_cast<std::int32_t>(a.row(r)[i]) - 128;
-            sums[static_cast<std::size_t>(r * groups + g)] = s;
+            std::int32_t sum = 0;
+            for (std::int64_t i = g * group; i < (g + 1) * group; ++i) sum += q[i];
+            s.sums[static_cast<std::size_t>(r * groups + g)] = sum;
         }
-    return sums;
+    }
+    return s;
 }
 
 // da[r][g]: the scale of the activation block that holds weight group g (per-block activations).
@@ -69,24 +80,26 @@ void matmul_grouped(const activations_u8& a, const Packed& w, const epilogue<Sta
     check_operands("matmul", a, w, y, ldy);
     if (!a.zero_points.empty()) lowbit::detail::fail("matmul: the activations have zero points; grouped weights take symmetric activations");
     ep.check(w.n, nullptr);
-    const std::vector<std::int32_t> sums = group_sums(a, w.group);
+    const signed_activations q = signed_codes(a, w.group);
     const std::vector<float> block_scales = a.block != 0 ? group_scales(a, w) : std::vector<float>{};
     using shape = grouped_tile_shape<Arch>;
     for_each_float_tile<Arch, shape::rows, shape::panels>(
         a.m, w.n, w.panels, a.scales.data(), ep, y, ldy, how, [&](std::int64_t p0, int np, std::int64_t r0, int rows, std::int64_t prefetch, float* out) {
-            grouped_tile_args<Packed> t{a.row(r0), a.k4, sums.data() + r0 * w.groups, w.groups, a.scales.data() + r0,
-                                        block_scales.empty() ? nullptr : block_scales.data() + r0 * w.groups, &w, p0, out, shape::panels * panel_cols, prefetch};
+            grouped_tile_args<Packed> t{q.q.data() + r0 * a.k4, a.k4, q.sums.data() + r0 * w.groups, w.groups, a.scales.data() + r0,
+                                        block_scales.empty() ? nullptr : block_scales.data() + r0 * w.groups, &w, p0, out, shape::panels * panel_cols, prefetch, false};
             if (np == shape::panels && a.m > 1) {
                 with_rows<shape::rows>(rows, [&](auto mr) { run_grouped_tile<decltype(mr)::value, shape::panels>(t, Arch{}); });
                 return;
             }
-            // A GEMV streams one panel at a time, the next block's prefetched at its pace: two
-            // panels at once read DRAM slower (4096^2 cold / DRAM probe, Q4_0 0.71-0.73 against
-            // 0.81-0.87, Q6_K 0.82 against 0.90-0.92), though 15 % faster from L3.
+            // A GEMV streams one panel at a time, prefetching ahead of that one stream: two panels
+            // at once read slower, from DRAM and from L3 (4096^2, medians of 3, two rounds: Q4_0
+            // cold / DRAM probe 0.63-0.67 against 0.81-0.84, Q4_K 0.72 against 0.84-0.88; hot
+            // Q4_0 195 against 220 GOP/s).
             for (int p = 0; p < np; ++p) {
                 t.panel = p0 + p;
                 t.out = out + p * panel_cols;
-                t.prefetch_panel = prefetch >= 0 ? prefetch + p : -1;
+                t.prefetch_panel = -1;
+                t.stream = r0 == 0;
                 with_rows<shape::rows>(rows, [&](auto mr) { run_grouped_tile<decltype(mr)::value, 1>(t, Arch{}); });
             }
         });
