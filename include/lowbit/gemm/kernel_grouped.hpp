@@ -167,6 +167,15 @@ struct stream_prefetch {
     }
 };
 
+// The chunks in 32 k, or in a whole group where the packing's groups are smaller (the k-quants
+// have a fixed group: 16 for Q2_K, Q3_K and Q6_K, 32 for Q4_K and Q5_K; packed_groups at least 32).
+template <class Packed>
+constexpr std::int64_t chunks_unrolled() {
+    constexpr std::int64_t k_per_chunk = Packed::bits == 8 ? 4 : Packed::bits <= 3 ? 16 : 8;
+    if constexpr (is_packed_groups<Packed>) return 32 / k_per_chunk;
+    else return std::min<std::int64_t>(32, Packed::group) / k_per_chunk;
+}
+
 // The vector tile over an instruction-set Ops (below): 16 / Ops::lanes vectors per panel, at most
 // two vectors per row (NP x 16 / lanes <= 2) and three rows.
 template <int MR, int NP, class Ops, class Packed>
@@ -203,10 +212,9 @@ LOWBIT_ALWAYS_INLINE void grouped_tile(const grouped_tile_args<Packed>& t) {
         ahead.step();
         next_block.step();
         each_row([&](grouped_row<Ops>& s, int) { s.l0 = s.l1 = s.h0 = s.h1 = Ops::zero_i(); });
-        // The chunks of 32 k at a time, unrolled: the dot of 8-bit codes loses a branch per chunk
-        // (Q8_0 GEMV from L3, 4096^2: 112 -> 130 GOP/s). Q6_K's groups of 16 are two chunks, Q2_K's
-        // and Q3_K's one.
-        constexpr std::int64_t unrolled = Packed::bits <= 3 ? 1 : k6 ? 2 : Packed::bits == 8 ? 8 : 4;
+        // The chunks of 32 k (or of a smaller group) at a time, unrolled: the dot of 8-bit codes
+        // loses a branch per chunk (Q8_0 GEMV from L3, 4096^2: 112 -> 130 GOP/s).
+        constexpr std::int64_t unrolled = chunks_unrolled<Packed>();
         for (std::int64_t i0 = 0; i0 < code_bytes / 64; i0 += unrolled)
 #pragma GCC unroll 8
         for (std::int64_t i = i0; i < i0 + unrolled; ++i) {

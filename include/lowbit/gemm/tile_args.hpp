@@ -30,11 +30,7 @@ inline std::int32_t unsigned_four(const std::uint8_t* u) {
     return four;
 }
 inline std::int32_t signed_four(const std::uint8_t* u) { return static_cast<std::int32_t>(static_cast<std::uint32_t>(unsigned_four(u)) ^ 0x80808080u); }
-// Four signed codes as one int32, a plain load the compiler folds into an embedded broadcast.
-inline std::int32_t four(const std::int8_t* q) {
-    std::int32_t four;
-    __builtin_memcpy(&four, q, 4);
-    return four;
-}
+// Four signed codes as one int32: a plain load, which the compiler folds into a broadcast from memory.
+inline std::int32_t four(const std::int8_t* q) { return unsigned_four(reinterpret_cast<const std::uint8_t*>(q)); }
 
 }  // namespace lowbit::gemm::detail
