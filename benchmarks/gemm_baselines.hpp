@@ -3,6 +3,8 @@
 // a streaming DRAM read).
 #pragma once
 
+#include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <random>
 #include <string>
@@ -67,5 +69,29 @@ inline void bm_read(benchmark::State& state, std::size_t mib, int threads) {
     state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * n * sizeof(float)));
     state.counters["GB/s"] = benchmark::Counter(static_cast<double>(state.iterations() * n * sizeof(float)) * 1e-9, benchmark::Counter::kIsRate);
 }
+
+// The DRAM read probe measured beside a cold run, in the same benchmark: the machine's memory
+// bandwidth drifts by 20 % between minutes, so a probe run once per binary can land in another
+// minute than the kernel it is compared with. `measure` is the median of three single-thread
+// sweeps of 512 MiB, in GB/s; a cold benchmark calls it before and after its timed loop.
+class paired_read_probe {
+public:
+    paired_read_probe() : x_(std::size_t{512} << 18, 1.f) {}
+
+    double measure() const {
+        double gbps[3];
+        for (double& g : gbps) {
+            const auto start = std::chrono::steady_clock::now();
+            benchmark::DoNotOptimize(read_sum(x_.data(), static_cast<std::int64_t>(x_.size())));
+            const std::chrono::duration<double> seconds = std::chrono::steady_clock::now() - start;
+            g = static_cast<double>(x_.size() * sizeof(float)) * 1e-9 / seconds.count();
+        }
+        std::sort(gbps, gbps + 3);
+        return gbps[1];
+    }
+
+private:
+    std::vector<float, xsimd::aligned_allocator<float, 64>> x_;
+};
 
 }  // namespace lowbit_bench

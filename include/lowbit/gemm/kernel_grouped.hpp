@@ -138,20 +138,24 @@ LOWBIT_ALWAYS_INLINE typename Ops::vi code_dot(typename Ops::vi acc, typename Op
     else return Ops::dot(acc, codes, q);
 }
 
-// How far ahead of its reads a GEMV prefetches, in bytes (into L1: PREFETCHT0). With hardware
-// prefetch alone a GEMV from DRAM reads at 0.5-0.7 of the read probe. 4096^2 GEMV, medians of 3,
-// each over two or more runs (GOP/s from L3; from DRAM, weight bytes / read probe):
-//     16 KB ahead:  Q4_0 207-211, 0.75-0.85   Q8_0 154-172, 0.78-0.82   Q4_K 203-207, 0.83-0.92
-//     24 KB ahead:  Q4_0 190-195, 0.83-0.88   Q8_0 147-150, 0.81-0.85   Q4_K 186-188, 0.88-0.89
+// How far ahead of its reads a GEMV prefetches, in bytes, and how: PREFETCHNTA, which on this
+// Zen 5 fills L1 without keeping the lines in L2. With hardware prefetch alone a GEMV from DRAM
+// reads at 0.5-0.7 of the read probe. 4096^2 GEMV, medians of 3, each over two or more runs
+// (GOP/s from L3; from DRAM, weight bytes / the read probe measured beside it):
+//     NTA,  8 KB ahead:  Q4_0 237-242, 0.92-0.98   Q8_0 160-172, 0.92-1.00   Q4_K 236-243, 0.97-0.99
+//     NTA,  4 KB ahead:  Q4_0 234-235, 0.78-0.88   Q8_0 159-161, 0.81-0.92   Q4_K 231-244, 0.86-0.91
+//     NTA, 16 KB ahead:  Q4_0 213-220, 0.93-1.01   Q8_0 171-174, 0.86-0.93   Q4_K 210-214, 0.96-1.00
+//     T0,  16 KB ahead:  Q4_0 214-218, 0.86-0.90   Q8_0 164-172, 0.82-0.86   Q4_K 210-214, 0.89-0.92
+//     T1,  16 KB ahead:  Q4_0 210-214, 0.81-0.84   Q8_0 139-140, 0.76-0.78   Q4_K 206-211, 0.86-0.87
 //     the next block into L2 (PREFETCHT1, stop 14):  Q4_0 193, 0.77-0.82   Q8_0 133, 0.76-0.78
 //     two levels (16 KB into L1, 64 KB into L2):     Q4_0 159, 0.81-0.82   Q8_0 123, 0.72
-inline constexpr std::int64_t prefetch_distance = 16384;
+inline constexpr std::int64_t prefetch_distance = 8192;
 
 // Prefetches `bytes` of the weights from offset `from` (none if negative) at the pace of a tile
 // that reads panel_bytes / groups bytes of each of its panels per group: at group g, the lines
 // that start in [g, g + 1) x bytes / groups from `from`, in 16-bit fixed point (two divisions per
 // group held Q6_K, whose groups of 16 are short, at 126 GOP/s against 150).
-template <int Locality>  // of __builtin_prefetch: 3 is PREFETCHT0, 2 PREFETCHT1
+template <int Locality>  // of __builtin_prefetch: 0 is PREFETCHNTA, 2 PREFETCHT1
 struct stream_prefetch {
     const std::uint8_t* data;
     std::int64_t next, start, share, reached = 0, size;  // share and reached: bytes x 2^16
@@ -202,10 +206,10 @@ LOWBIT_ALWAYS_INLINE void grouped_tile(const grouped_tile_args<Packed>& t) {
     };
     each_row([&](grouped_row<Ops>& s, int) { s.a0 = s.a1 = Ops::zero_f(); });
     // A GEMV's tile prefetches its own stream (panels lie back to back, so it runs on across panel
-    // ends), prefetch_distance ahead, into L1. With more rows, the first row tile of a block pulls
+    // ends), prefetch_distance ahead, non-temporally. With more rows, the first row tile of a block pulls
     // the next block into L2, where the later row tiles find it (M = 8, 4096^2: Q8_0 417 against
     // 306 GOP/s, Q4_K 490 against 468 with the GEMV's prefetch).
-    stream_prefetch<3> ahead(w, t.stream ? t.panel * panel_bytes + prefetch_distance : -1, panel_bytes);
+    stream_prefetch<0> ahead(w, t.stream ? t.panel * panel_bytes + prefetch_distance : -1, panel_bytes);
     stream_prefetch<2> next_block(w, t.prefetch_panel >= 0 ? t.prefetch_panel * panel_bytes : -1, NP * panel_bytes);
     for (std::int64_t g = 0; g < w.groups; ++g) {
         const std::uint8_t* rec = w.record(t.panel, g);
