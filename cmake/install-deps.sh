@@ -3,7 +3,7 @@
 # when all of them are present. Run as root, or as a user with sudo.
 set -eu
 
-packages="cmake make g++ clang-14 libclang-rt-14-dev libeigen3-dev libxsimd-dev catch2 libbenchmark-dev libdnnl-dev ocl-icd-opencl-dev"
+packages="cmake make g++ python3 clang-14 libclang-rt-14-dev libeigen3-dev libxsimd-dev catch2 libbenchmark-dev libdnnl-dev ocl-icd-opencl-dev"
 
 missing=""
 for p in $packages; do

@@ -51,6 +51,18 @@ inline void check_weights_output(bool packed, const float* w, std::int64_t ldw, 
 
 }  // namespace detail
 
+// The float weights a packed_s8 stands for: w * scale of its channel (1 without scales), n rows of
+// k floats, rows ldw apart.
+inline void dequantize_weights(const packed_s8& p, float* w, std::int64_t ldw) {
+    detail::check_weights_output(p.n > 0, w, ldw, p.k);
+    for (std::int64_t c = 0; c < p.n; ++c) {
+        const std::int8_t* panel = p.panel(c / panel_cols);
+        const float scale = p.scales.empty() ? 1.f : p.scales[static_cast<std::size_t>(c)];
+        for (std::int64_t i = 0; i < p.k; ++i)
+            w[c * ldw + i] = scale * static_cast<float>(panel[(i / 4) * 4 * panel_cols + (c % panel_cols) * 4 + i % 4]);
+    }
+}
+
 // Packs W (n rows of k int8, rows ldw apart) with optional per-channel scales (n finite, >= 0).
 inline packed_s8 pack_s8(const std::int8_t* w, std::int64_t ldw, std::int64_t n, std::int64_t k, const float* scales = nullptr) {
     if (n < 1 || k < 1) lowbit::detail::fail("pack_s8: the weights are ", n, " x ", k, "; both must be at least 1");

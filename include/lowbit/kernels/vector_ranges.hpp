@@ -162,8 +162,8 @@ struct vector_ranges {
                 scale = f16_round_trip(raw, reinterpret_cast<std::uint16_t*>(b.stored));
             const F inv = F(1.0f) / scale;
             const F inf(std::numeric_limits<float>::infinity());
-            const auto bad = !zero & (!(xsimd::abs(raw) < inf) | !(xsimd::abs(scale) < inf) | (scale == F(0.0f)) |
-                                      !(xsimd::abs(inv) < inf));
+            const auto finite = (xsimd::abs(raw) < inf) & (xsimd::abs(scale) < inf) & (scale != F(0.0f)) & (xsimd::abs(inv) < inf);
+            const auto bad = (!zero) & (!finite);
             if (xsimd::any(bad)) return false;
             xsimd::select(zero, F(0.0f), scale).store_aligned(b.scale);
             xsimd::select(zero, F(0.0f), inv).store_aligned(b.inv);

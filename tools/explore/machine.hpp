@@ -1,0 +1,163 @@
+// What lowbit-explore says about the machine: the CPU, its features, the arch tag the kernels were
+// compiled for, and peaks measured by short probes (one thread each):
+//   int8 dot   the widest int8 multiply-add this build can issue (VPDPBUSD zmm, VEX VPDPBUSD ymm,
+//              or the VPMADDUBSW + VPMADDWD + VPADDD triple), independent chains, in GOP/s
+//              (2 operations per multiply-add);
+//   f32 FMA    VFMADD231PS on the widest registers, independent chains, in GFLOP/s;
+//   DRAM read  a vector sum over 512 MiB (or what the caller asks), in GB/s (1e9 bytes); L3 read:
+//              the same over 16 MiB, read again and again, the roof of weights that stay in cache.
+// Each probe is the median of 5 runs. The chains are written in assembly: g++ 12 would copy
+// intrinsic accumulators between registers every iteration and measure the copies.
+#pragma once
+
+#include <cstdint>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <xsimd/xsimd.hpp>
+
+#include "lowbit/arch/cpu_features.hpp"
+#include "lowbit/arch/native.hpp"
+#include "timing.hpp"
+
+namespace lowbit::explore {
+
+struct machine {
+    std::string cpu, features, arch_tag;
+    std::string int8_instruction, f32_instruction;  // empty: not measured on this build
+    rate int8_gops, f32_gflops, dram_gbps, l3_gbps;
+    std::size_t dram_probe_mib = 0, l3_probe_mib = 0;
+};
+
+inline std::string cpu_model() {
+    std::ifstream in("/proc/cpuinfo");
+    std::string line;
+    while (std::getline(in, line))
+        if (line.rfind("model name", 0) == 0) {
+            const auto colon = line.find(':');
+            if (colon != std::string::npos) return line.substr(line.find_first_not_of(' ', colon + 1));
+        }
+    return "unknown CPU";
+}
+
+inline std::string cpu_feature_list() {
+    const arch::cpu_features& f = arch::cpu();
+    std::string s;
+    const auto add = [&](bool has, const char* name) {
+        if (has) s += (s.empty() ? "" : " ") + std::string(name);
+    };
+    add(f.sse4_2, "sse4.2");
+    add(f.avx2, "avx2");
+    add(f.fma, "fma");
+    add(f.f16c, "f16c");
+    add(f.avx_vnni, "avx-vnni");
+    add(f.avx512f, "avx512f");
+    add(f.avx512bw, "avx512bw");
+    add(f.avx512vl, "avx512vl");
+    add(f.avx512_vnni, "avx512-vnni");
+    add(f.avx512_bf16, "avx512-bf16");
+    add(f.neon, "neon");
+    return s.empty() ? "none of the SIMD features lowbit uses" : s;
+}
+
+namespace detail {
+
+// n: a multiple of 8 vectors (the probes read whole MiB).
+inline float read_sum(const float* x, std::int64_t n) {
+    using batch = xsimd::batch<float>;
+    constexpr auto w = static_cast<std::int64_t>(batch::size);
+    batch a0(0.f), a1(0.f), a2(0.f), a3(0.f), a4(0.f), a5(0.f), a6(0.f), a7(0.f);
+    for (std::int64_t i = 0; i + 8 * w <= n; i += 8 * w) {
+        a0 += batch::load_unaligned(x + i);
+        a1 += batch::load_unaligned(x + i + w);
+        a2 += batch::load_unaligned(x + i + 2 * w);
+        a3 += batch::load_unaligned(x + i + 3 * w);
+        a4 += batch::load_unaligned(x + i + 4 * w);
+        a5 += batch::load_unaligned(x + i + 5 * w);
+        a6 += batch::load_unaligned(x + i + 6 * w);
+        a7 += batch::load_unaligned(x + i + 7 * w);
+    }
+    return xsimd::hadd(((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7)));
+}
+
+inline rate read_probe(std::size_t mib, int passes_per_run) {
+    std::vector<float> x((mib << 20) / sizeof(float), 1.f);
+    volatile float sink = read_sum(x.data(), static_cast<std::int64_t>(x.size()));  // first touch, warm
+    const timing t = time_runs(5, [&](int) {
+        for (int p = 0; p < passes_per_run; ++p) sink = read_sum(x.data(), static_cast<std::int64_t>(x.size()));
+    });
+    (void)sink;
+    return rate_of(static_cast<double>(x.size() * sizeof(float)) * passes_per_run * 1e-9, t);
+}
+
+#define LOWBIT_EXPLORE_CHAINS(op) op(2) op(3) op(4) op(5) op(6) op(7) op(8) op(9) op(10) op(11) op(12) op(13)
+#define LOWBIT_EXPLORE_CLOBBERS "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14"
+
+// `ops` operations per call of step, which issues 12 independent instructions.
+template <class Step>
+rate instruction_probe(double ops, Step step) {
+    constexpr int steps = 1 << 16;
+    const timing t = time_runs(5, [&](int) {
+        for (int i = 0; i < steps; ++i) step();
+    });
+    return rate_of(ops * steps * 1e-9, t);
+}
+
+inline void int8_peak(machine& m) {
+#if defined(__AVX512VNNI__)
+#define LOWBIT_EXPLORE_OP(r) "vpdpbusd %%zmm0, %%zmm1, %%zmm" #r "\n\t"
+    m.int8_instruction = "VPDPBUSD zmm";
+    m.int8_gops = instruction_probe(12 * 64 * 2, [] { asm volatile(LOWBIT_EXPLORE_CHAINS(LOWBIT_EXPLORE_OP)::: LOWBIT_EXPLORE_CLOBBERS); });
+#undef LOWBIT_EXPLORE_OP
+#elif defined(__AVXVNNI__)
+#define LOWBIT_EXPLORE_OP(r) "%{vex%} vpdpbusd %%ymm0, %%ymm1, %%ymm" #r "\n\t"
+    m.int8_instruction = "VPDPBUSD ymm (VEX)";
+    m.int8_gops = instruction_probe(12 * 32 * 2, [] { asm volatile(LOWBIT_EXPLORE_CHAINS(LOWBIT_EXPLORE_OP)::: LOWBIT_EXPLORE_CLOBBERS); });
+#undef LOWBIT_EXPLORE_OP
+#elif defined(__AVX2__)
+#define LOWBIT_EXPLORE_OP(r) "vpmaddubsw %%ymm0, %%ymm1, %%ymm14\n\tvpmaddwd %%ymm15, %%ymm14, %%ymm14\n\tvpaddd %%ymm14, %%ymm" #r ", %%ymm" #r "\n\t"
+    m.int8_instruction = "VPMADDUBSW + VPMADDWD + VPADDD ymm";
+    m.int8_gops = instruction_probe(12 * 32 * 2, [] { asm volatile(LOWBIT_EXPLORE_CHAINS(LOWBIT_EXPLORE_OP)::: LOWBIT_EXPLORE_CLOBBERS, "xmm15"); });
+#undef LOWBIT_EXPLORE_OP
+#else
+    (void)m;
+#endif
+}
+
+inline void f32_peak(machine& m) {
+#if defined(__AVX512F__)
+#define LOWBIT_EXPLORE_OP(r) "vfmadd231ps %%zmm0, %%zmm1, %%zmm" #r "\n\t"
+    m.f32_instruction = "VFMADD231PS zmm";
+    m.f32_gflops = instruction_probe(12 * 16 * 2, [] { asm volatile(LOWBIT_EXPLORE_CHAINS(LOWBIT_EXPLORE_OP)::: LOWBIT_EXPLORE_CLOBBERS); });
+#undef LOWBIT_EXPLORE_OP
+#elif defined(__FMA__)
+#define LOWBIT_EXPLORE_OP(r) "vfmadd231ps %%ymm0, %%ymm1, %%ymm" #r "\n\t"
+    m.f32_instruction = "VFMADD231PS ymm";
+    m.f32_gflops = instruction_probe(12 * 8 * 2, [] { asm volatile(LOWBIT_EXPLORE_CHAINS(LOWBIT_EXPLORE_OP)::: LOWBIT_EXPLORE_CLOBBERS); });
+#undef LOWBIT_EXPLORE_OP
+#else
+    (void)m;
+#endif
+}
+
+#undef LOWBIT_EXPLORE_CHAINS
+#undef LOWBIT_EXPLORE_CLOBBERS
+
+}  // namespace detail
+
+inline machine probe_machine(std::size_t dram_probe_mib = 512) {
+    machine m;
+    m.dram_probe_mib = dram_probe_mib;
+    m.l3_probe_mib = 16;
+    m.cpu = cpu_model();
+    m.features = cpu_feature_list();
+    m.arch_tag = arch::native::name;
+    detail::int8_peak(m);
+    detail::f32_peak(m);
+    m.dram_gbps = detail::read_probe(m.dram_probe_mib, 1);
+    m.l3_gbps = detail::read_probe(m.l3_probe_mib, 8);
+    return m;
+}
+
+}  // namespace lowbit::explore

@@ -1,0 +1,188 @@
+// lowbit-explore's SVG: two plots side by side, written by hand (no plotting dependency).
+//   left   roofline: operational intensity (operations per weight byte, log) against GOP/s (log);
+//          the roofs measured on this machine (L3 and DRAM bandwidth, the int8 dot and f32 FMA
+//          peaks) and one point per kernel measurement, numbered by scheme (the list beside it):
+//          filled = hot, hollow = cold, colour = M;
+//   right  output error (log) against bits per weight, one point per scheme; hollow: no kernel.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "report.hpp"
+
+namespace lowbit::explore {
+
+inline std::string xml_text(const std::string& s) {
+    std::string out;
+    for (char c : s) {
+        if (c == '<') out += "&lt;";
+        else if (c == '>') out += "&gt;";
+        else if (c == '&') out += "&amp;";
+        else if (c == '"') out += "&quot;";
+        else out += c;
+    }
+    return out;
+}
+
+// One plot's frame: data ranges (log10 where asked) mapped to a pixel box.
+class plot_frame {
+public:
+    plot_frame(double left, double top, double width, double height, double x0, double x1, bool log_x, double y0, double y1, bool log_y)
+        : left_(left), top_(top), width_(width), height_(height), log_x_(log_x), log_y_(log_y),
+          x0_(axis(x0, log_x)), x1_(axis(x1, log_x)), y0_(axis(y0, log_y)), y1_(axis(y1, log_y)) {}
+
+    double px(double x) const { return left_ + width_ * (axis(x, log_x_) - x0_) / (x1_ - x0_); }
+    double py(double y) const { return top_ + height_ * (1.0 - (axis(y, log_y_) - y0_) / (y1_ - y0_)); }
+    bool inside(double x, double y) const {
+        const double a = axis(x, log_x_), b = axis(y, log_y_);
+        return a >= x0_ && a <= x1_ && b >= y0_ && b <= y1_;
+    }
+
+    // The box, ticks (decades on log axes, `linear_step` on linear ones) and axis titles.
+    void draw(std::string& svg, const std::string& title, const std::string& x_title, const std::string& y_title, double linear_step = 1) const {
+        char buf[512];
+        std::snprintf(buf, sizeof buf, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" stroke=\"#444\"/>\n", left_, top_, width_, height_);
+        svg += buf;
+        std::snprintf(buf, sizeof buf, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"15\" text-anchor=\"middle\" font-weight=\"bold\">%s</text>\n", left_ + width_ / 2,
+                      top_ - 12, xml_text(title).c_str());
+        svg += buf;
+        std::snprintf(buf, sizeof buf, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"12\" text-anchor=\"middle\">%s</text>\n", left_ + width_ / 2, top_ + height_ + 36,
+                      xml_text(x_title).c_str());
+        svg += buf;
+        std::snprintf(buf, sizeof buf, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"12\" text-anchor=\"middle\" transform=\"rotate(-90 %.1f %.1f)\">%s</text>\n",
+                      left_ - 46, top_ + height_ / 2, left_ - 46, top_ + height_ / 2, xml_text(y_title).c_str());
+        svg += buf;
+        for (double a = std::ceil(x0_ - 1e-9); a <= x1_ + 1e-9; a += log_x_ ? 1 : linear_step) {
+            const double x = log_x_ ? std::pow(10.0, a) : a + 0.0, p = px(x);  // + 0.0: no "-0"
+            std::snprintf(buf, sizeof buf, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/><text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" text-anchor=\"middle\">%g</text>\n",
+                          p, top_, p, top_ + height_, p, top_ + height_ + 16, x);
+            svg += buf;
+        }
+        for (double b = std::ceil(y0_ - 1e-9); b <= y1_ + 1e-9; b += 1) {
+            const double y = log_y_ ? std::pow(10.0, b) : b, p = py(y);
+            std::snprintf(buf, sizeof buf, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/><text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" text-anchor=\"end\">%g</text>\n",
+                          left_, p, left_ + width_, p, left_ - 6, p + 4, y);
+            svg += buf;
+        }
+    }
+
+private:
+    static double axis(double v, bool log) { return log ? std::log10(v) : v; }
+    double left_, top_, width_, height_;
+    bool log_x_, log_y_;
+    double x0_, x1_, y0_, y1_;
+};
+
+namespace detail {
+
+inline void svg_point(std::string& svg, const plot_frame& f, double x, double y, const char* colour, bool filled, const std::string& label) {
+    if (!f.inside(x, y)) return;
+    char buf[512];
+    std::snprintf(buf, sizeof buf, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"%s\" stroke=\"%s\" stroke-width=\"1.5\"/>"
+                  "<text x=\"%.1f\" y=\"%.1f\" font-size=\"9\" fill=\"%s\">%s</text>\n",
+                  f.px(x), f.py(y), filled ? colour : "white", colour, f.px(x) + 6, f.py(y) + 3, colour, xml_text(label).c_str());
+    svg += buf;
+}
+
+// A roof: y = min(bandwidth x, peak) across the plot, or a flat peak (bandwidth 0).
+inline void svg_roof(std::string& svg, const plot_frame& f, double x0, double x1, double bandwidth, double peak, const char* colour, const char* dash,
+                     const std::string& label, bool label_left = false) {
+    std::string points;
+    char buf[128];
+    const int steps = 200;
+    for (int i = 0; i <= steps; ++i) {
+        const double x = x0 * std::pow(x1 / x0, static_cast<double>(i) / steps);
+        const double y = bandwidth > 0 ? std::min(bandwidth * x, peak > 0 ? peak : bandwidth * x) : peak;
+        std::snprintf(buf, sizeof buf, "%.1f,%.1f ", f.px(x), f.py(y));
+        points += buf;
+    }
+    std::snprintf(buf, sizeof buf, "<polyline points=\"");
+    svg += buf + points + "\" fill=\"none\" stroke=\"" + colour + "\" stroke-width=\"1.5\" stroke-dasharray=\"" + dash + "\"/>\n";
+    // Bandwidth roofs are named where they reach 40 % of the peak, flat ones a decade and a bit in:
+    // away from the GEMV points (low intensity) and the GEMM ones (high).
+    const double lx = bandwidth > 0 ? (peak > 0 ? 0.4 * peak / bandwidth : x0 * 1.3) : x0 * 12, ly = bandwidth > 0 ? bandwidth * lx : peak;
+    std::snprintf(buf, sizeof buf, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" fill=\"%s\" text-anchor=\"%s\">", f.px(lx) + (label_left ? -6 : 6),
+                  f.py(ly) - (bandwidth > 0 ? 0 : 6), colour, label_left ? "end" : "start");
+    svg += buf + xml_text(label) + "</text>\n";
+}
+
+}  // namespace detail
+
+inline std::string svg_plots(const report& r) {
+    const machine& m = r.host;
+    std::string svg = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"1280\" height=\"560\" viewBox=\"0 0 1280 560\" font-family=\"sans-serif\">\n"
+                      "<rect width=\"1280\" height=\"560\" fill=\"white\"/>\n";
+    // Roofline: ranges from the points and the roofs.
+    double x_lo = 1e9, x_hi = 0, y_lo = 1, y_hi = std::max({m.int8_gops.median, m.f32_gflops.median, 1.0});
+    for (const scheme_report& s : r.schemes)
+        for (const throughput* t : {&s.kernel.gemv_hot, &s.kernel.gemv_cold, &s.kernel.gemm_hot, &s.kernel.gemm_cold})
+            if (t->measured) {
+                x_lo = std::min(x_lo, t->ops / t->weight_bytes);
+                x_hi = std::max(x_hi, t->ops / t->weight_bytes);
+                y_lo = std::min(y_lo, t->gops.median);
+                y_hi = std::max(y_hi, t->gops.median);
+            }
+    if (x_hi <= 0) x_lo = 1, x_hi = 100;
+    x_lo = std::pow(10.0, std::floor(std::log10(x_lo / 1.5)));
+    x_hi = std::pow(10.0, std::ceil(std::log10(x_hi * 1.5)));
+    y_lo = std::pow(10.0, std::floor(std::log10(std::max(y_lo, 1e-6))));
+    y_hi = std::pow(10.0, std::ceil(std::log10(y_hi * 1.5)));
+    const plot_frame roof(80, 50, 490, 440, x_lo, x_hi, true, y_lo, y_hi, true);
+    roof.draw(svg, "Roofline: " + m.cpu + " (one thread)", "operations per weight byte", "GOP/s");
+    if (m.l3_gbps.median > 0) detail::svg_roof(svg, roof, x_lo, x_hi, m.l3_gbps.median, m.int8_gops.median, "#2a7", "6,3", format("L3 %.0f GB/s", m.l3_gbps.median), true);
+    if (m.dram_gbps.median > 0) detail::svg_roof(svg, roof, x_lo, x_hi, m.dram_gbps.median, m.int8_gops.median, "#a52", "6,3", format("DRAM %.0f GB/s", m.dram_gbps.median));
+    if (m.int8_gops.median > 0) detail::svg_roof(svg, roof, x_lo, x_hi, 0, m.int8_gops.median, "#333", "2,0", "int8 dot peak");
+    if (m.f32_gflops.median > 0) detail::svg_roof(svg, roof, x_lo, x_hi, 0, m.f32_gflops.median, "#888", "2,3", "f32 FMA peak");
+    // The roofline's points carry the scheme's number (names would cover each other); the list of
+    // numbers stands between the plots.
+    for (std::size_t i = 0; i < r.schemes.size(); ++i) {
+        const scheme_report& s = r.schemes[i];
+        const kernel_figures& k = s.kernel;
+        const std::string number = std::to_string(i + 1);
+        const auto point = [&](const throughput& t, const char* colour, bool hot) {
+            if (t.measured) detail::svg_point(svg, roof, t.ops / t.weight_bytes, t.gops.median, colour, hot, number);
+        };
+        point(k.gemv_hot, "#15c", true);
+        point(k.gemv_cold, "#15c", false);
+        point(k.gemm_hot, "#c31", true);
+        point(k.gemm_cold, "#c31", false);
+    }
+    svg += "<text x=\"330\" y=\"445\" font-size=\"11\" fill=\"#15c\">blue: GEMV (M = 1)</text>\n";
+    svg += "<text x=\"330\" y=\"460\" font-size=\"11\" fill=\"#c31\">red: GEMM (M = " + std::to_string(r.batch) + ")</text>\n";
+    svg += "<text x=\"330\" y=\"475\" font-size=\"11\">filled: weights in cache; hollow: from DRAM</text>\n";
+    for (std::size_t i = 0; i < r.schemes.size(); ++i) {
+        char buf[64];
+        std::snprintf(buf, sizeof buf, "<text x=\"588\" y=\"%zu\" font-size=\"11\">", 70 + 16 * i);
+        svg += buf + std::to_string(i + 1) + " " + xml_text(r.schemes[i].name) + (r.schemes[i].kernel.exists ? "" : " *") + "</text>\n";
+    }
+    char note[96];
+    std::snprintf(note, sizeof note, "<text x=\"588\" y=\"%zu\" font-size=\"11\">* no kernel yet</text>\n", 70 + 16 * r.schemes.size() + 8);
+    svg += note;
+
+    // Error against size.
+    double e_lo = 1, e_hi = 1e-9, b_hi = 1;
+    for (const scheme_report& s : r.schemes)
+        if (s.error.output_rel > 0) {
+            e_lo = std::min(e_lo, s.error.output_rel);
+            e_hi = std::max(e_hi, s.error.output_rel);
+            b_hi = std::max(b_hi, s.bits_per_weight);
+        }
+    e_lo = std::pow(10.0, std::floor(std::log10(e_lo)));
+    e_hi = std::pow(10.0, std::ceil(std::log10(std::max(e_hi, e_lo * 10))));
+    const plot_frame err(840, 50, 410, 440, 0, std::ceil(b_hi + 1.5), false, e_lo, e_hi, true);
+    err.draw(svg, "Output error against size", "bits per weight (scales and zero points included)", "relative output error ||XW'-XW|| / ||XW||");
+    for (const scheme_report& s : r.schemes)
+        if (s.error.output_rel > 0) detail::svg_point(svg, err, s.bits_per_weight, s.error.output_rel, s.family == "gguf" ? "#a52" : "#15c", s.kernel.exists, s.name);
+    svg += "<text x=\"850\" y=\"450\" font-size=\"11\" fill=\"#15c\">blue: lowbit schemes</text>\n";
+    svg += "<text x=\"850\" y=\"465\" font-size=\"11\" fill=\"#a52\">brown: GGUF types</text>\n";
+    svg += "<text x=\"850\" y=\"480\" font-size=\"11\">hollow: no integer kernel yet</text>\n";
+    svg += "</svg>\n";
+    return svg;
+}
+
+}  // namespace lowbit::explore
