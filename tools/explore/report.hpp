@@ -112,6 +112,7 @@ inline void write_text_table(std::FILE* f, const table& t) {
 inline const char* notes_text() {
     return "Timings: median (slowest-fastest run) of one thread; GOP/s = 2 M K N per second; the percentage is of the roof:\n"
            "min(int8 dot peak, operations per weight byte x bandwidth), L3 read for hot runs, DRAM read for cold ones.\n"
+           "-: not measured (no integer kernel yet, or a layer too small to time from DRAM).\n"
            "output err: ||X W'^T - X W^T||_F / ||X W^T||_F with float activations, over every layer.\n";
 }
 

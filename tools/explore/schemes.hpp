@@ -5,7 +5,8 @@
 // every width, so "hot" means in cache), on one thread, for M = 1 (GEMV) and M = batch (GEMM):
 //   hot   the same packed weights every call (after two warm-up calls), about 2 ms of calls per run;
 //   cold  round robin over copies of the packed weights that add up to at least 512 MiB, so every
-//         call reads its weights from DRAM.
+//         call reads its weights from DRAM (up to 31 timed calls; none for a layer that would need
+//         more than 1024 copies).
 // Activations are float, quantized to int8 per row inside each call (linear_a8 / linear_w8a8).
 #pragma once
 
@@ -45,8 +46,11 @@ kernel_figures time_kernel(std::string name, const Packed& packed, Run run, cons
     const layer& l = wl.layers.front();
     std::vector<float> y(static_cast<std::size_t>(wl.batch * l.rows));
     const double bytes = static_cast<double>(packed.bytes());
+    // A layer so small that it would take over 1024 copies to fill cold_bytes gets no cold figure:
+    // its calls would time the call overhead, not DRAM.
     const std::size_t copies = std::max<std::size_t>(2, opt.cold_bytes / packed.bytes() + 1);
-    const std::vector<Packed> cold(copies, packed);
+    const bool cold_measured = copies <= 1024;
+    const std::vector<Packed> cold(cold_measured ? copies : 0, packed);
     for (const std::int64_t m : {std::int64_t{1}, wl.batch}) {
         const double ops = 2.0 * static_cast<double>(m * l.cols * l.rows);
         // Hot: each timed run repeats the call for about 2 ms (a GEMV from cache takes ~0.1 ms,
@@ -57,14 +61,14 @@ kernel_figures time_kernel(std::string name, const Packed& packed, Run run, cons
             for (int c = 0; c < calls; ++c) run(packed, l.activations.data(), m, y.data());
         });
         throughput hot{rate_of(ops * calls * 1e-9, hot_t), bytes, ops, true};
-        // Cold: one untimed pass brings every copy through memory once; then the timed calls, in
-        // the same order, each find their copy evicted by the others.
-        for (const Packed& c : cold) run(c, l.activations.data(), m, y.data());
-        const int runs = std::max(opt.cold_min_runs, static_cast<int>(copies));
-        throughput cold_t{rate_of(ops * 1e-9, time_runs(runs, [&](int i) { run(cold[static_cast<std::size_t>(i) % copies], l.activations.data(), m, y.data()); })),
-                          bytes, ops, true};
         (m == 1 ? k.gemv_hot : k.gemm_hot) = hot;
-        (m == 1 ? k.gemv_cold : k.gemm_cold) = cold_t;
+        if (!cold_measured) continue;
+        // Cold: one untimed pass brings every copy through memory once; then the timed calls, in
+        // the same order, each find their copy evicted by the later ones.
+        for (const Packed& c : cold) run(c, l.activations.data(), m, y.data());
+        const int runs = static_cast<int>(std::clamp<std::size_t>(copies, static_cast<std::size_t>(opt.cold_min_runs), 31));
+        const timing cold_t = time_runs(runs, [&](int i) { run(cold[static_cast<std::size_t>(i) % copies], l.activations.data(), m, y.data()); });
+        (m == 1 ? k.gemv_cold : k.gemm_cold) = throughput{rate_of(ops * 1e-9, cold_t), bytes, ops, true};
     }
     return k;
 }
