@@ -166,7 +166,7 @@ def main():
                 continue
             g = t["gops"]
             check(0 < g["low"] <= g["median"] <= g["high"], name + " " + mode + ": spread")
-            check(t["roof_gops"] > 0 and t["ops_per_call"] > 0 and t["weight_bytes"] > 0, name + " " + mode)
+            check(t["roof_gops"] > 0 and t["ops_per_call"] > 0 and t["weight_bytes"] > 0 and t["bandwidth_gbps"] > 0, name + " " + mode)
     # More bits, less error: int8 over int4 over int3 over int2; q6_K over q4_K over q2_K.
     for better, worse in (("int8 per-channel", "int4 g32 affine"), ("int4 g32 affine", "int3 g128 affine"),
                           ("int3 g128 affine", "int2 g64 affine"), ("gguf q6_K", "gguf q4_K"), ("gguf q4_K", "gguf q2_K"),

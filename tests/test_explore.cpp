@@ -230,6 +230,9 @@ TEST_CASE("explore: the roof is the lower of the memory roof and the int8 peak")
     dense.ops *= 1000;
     CHECK(roof_gops(r.host, dense, true) == 1000);
     CHECK(roof_gops(r.host, throughput{}, true) == 0);
+    throughput beside = gemv;  // a probe measured beside the kernel replaces the machine's
+    beside.bandwidth_gbps = 20;
+    CHECK(roof_gops(r.host, beside, false) == Approx(8192.0 / 2560 * 20));
 }
 
 TEST_CASE("explore: Markdown tables have a header, a rule and rows of the same width") {

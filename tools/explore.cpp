@@ -76,8 +76,9 @@ int main(int argc, char** argv) {
         r.workload += "), " + std::to_string(wl.batch) + " activation rows";
         if (!skipped.empty()) r.workload += "; " + std::to_string(skipped.size()) + " tensors left out";
         progress(0, 1, "probing the machine");
-        r.host = explore::probe_machine(small ? 128 : 512);
-        r.schemes = explore::evaluate_all(wl, opt, [&](std::size_t i, std::size_t n, const std::string& name) { progress(i, n, name); });
+        explore::read_probes probes(small ? 128 : 512);
+        r.host = explore::probe_machine(probes);
+        r.schemes = explore::evaluate_all(wl, opt, probes, [&](std::size_t i, std::size_t n, const std::string& name) { progress(i, n, name); });
 
         explore::write_text(stdout, r);
         if (!markdown.empty()) write_file(markdown, "Markdown", r, explore::write_markdown);

@@ -16,6 +16,7 @@ struct throughput {
     double weight_bytes = 0;  // the packed weights one call reads
     double ops = 0;           // per call
     bool measured = false;
+    double bandwidth_gbps = 0;  // the read probe (L3 hot, DRAM cold) measured just before; 0: none
 };
 
 struct kernel_figures {

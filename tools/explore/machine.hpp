@@ -81,15 +81,6 @@ inline float read_sum(const float* x, std::int64_t n) {
     return xsimd::hadd(((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7)));
 }
 
-inline rate read_probe(std::size_t mib, int passes_per_run) {
-    std::vector<float> x((mib << 20) / sizeof(float), 1.f);
-    volatile float sink = read_sum(x.data(), static_cast<std::int64_t>(x.size()));  // first touch, warm
-    const timing t = time_runs(5, [&](int) {
-        for (int p = 0; p < passes_per_run; ++p) sink = read_sum(x.data(), static_cast<std::int64_t>(x.size()));
-    });
-    (void)sink;
-    return rate_of(static_cast<double>(x.size() * sizeof(float)) * passes_per_run * 1e-9, t);
-}
 
 #define LOWBIT_EXPLORE_CHAINS(op) op(2) op(3) op(4) op(5) op(6) op(7) op(8) op(9) op(10) op(11) op(12) op(13)
 #define LOWBIT_EXPLORE_CLOBBERS "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14"
@@ -146,17 +137,45 @@ inline void f32_peak(machine& m) {
 
 }  // namespace detail
 
-inline machine probe_machine(std::size_t dram_probe_mib = 512) {
+// A streaming read of `mib` MiB, `passes` times per run; `measure(runs)` is the median rate in
+// GB/s with its spread. The buffer lives as long as the probe, so it can be measured again beside
+// each kernel measurement: this machine's bandwidth drifts by a fifth between minutes.
+class read_probe {
+public:
+    read_probe(std::size_t mib, int passes) : x_((mib << 20) / sizeof(float), 1.f), passes_(passes) {
+        sink_ = detail::read_sum(x_.data(), static_cast<std::int64_t>(x_.size()));  // first touch
+    }
+    rate measure(int runs) {
+        const timing t = time_runs(runs, [&](int) {
+            for (int p = 0; p < passes_; ++p) sink_ = detail::read_sum(x_.data(), static_cast<std::int64_t>(x_.size()));
+        });
+        return rate_of(static_cast<double>(x_.size() * sizeof(float)) * passes_ * 1e-9, t);
+    }
+    std::size_t mib() const { return (x_.size() * sizeof(float)) >> 20; }
+
+private:
+    std::vector<float> x_;
+    int passes_;
+    volatile float sink_ = 0;
+};
+
+// The DRAM and L3 read probes.
+struct read_probes {
+    read_probe dram, l3;
+    explicit read_probes(std::size_t dram_mib) : dram(dram_mib, 1), l3(16, 8) {}
+};
+
+inline machine probe_machine(read_probes& probes) {
     machine m;
-    m.dram_probe_mib = dram_probe_mib;
-    m.l3_probe_mib = 16;
+    m.dram_probe_mib = probes.dram.mib();
+    m.l3_probe_mib = probes.l3.mib();
     m.cpu = cpu_model();
     m.features = cpu_feature_list();
     m.arch_tag = arch::native::name;
     detail::int8_peak(m);
     detail::f32_peak(m);
-    m.dram_gbps = detail::read_probe(m.dram_probe_mib, 1);
-    m.l3_gbps = detail::read_probe(m.l3_probe_mib, 8);
+    m.dram_gbps = probes.dram.measure(5);
+    m.l3_gbps = probes.l3.measure(5);
     return m;
 }
 

@@ -4,7 +4,8 @@
 // Roofline: a kernel at operational intensity I = operations per weight byte (2 M K N / packed
 // weight bytes; activations and outputs are left out, they are small beside the weights up to
 // M = 64) can reach at most min(int8 dot peak, I x bandwidth), with the L3 read probe as the
-// bandwidth of hot runs and the DRAM probe for cold ones; "roof" is the measured GOP/s over that.
+// bandwidth of hot runs and the DRAM probe for cold ones, each measured again just before the
+// kernel's runs; "roof" is the measured GOP/s over that.
 #pragma once
 
 #include <algorithm>
@@ -37,7 +38,7 @@ inline std::string format(const char* fmt, double v) {
 // The roof a measurement is held against, in GOP/s (0: no peak measured on this build).
 inline double roof_gops(const machine& m, const throughput& t, bool hot) {
     if (!t.measured || t.weight_bytes <= 0) return 0;
-    const double bandwidth = hot ? m.l3_gbps.median : m.dram_gbps.median;
+    const double bandwidth = t.bandwidth_gbps > 0 ? t.bandwidth_gbps : hot ? m.l3_gbps.median : m.dram_gbps.median;
     const double memory_roof = t.ops / t.weight_bytes * bandwidth;
     return m.int8_gops.median > 0 ? std::min(memory_roof, m.int8_gops.median) : memory_roof;
 }
@@ -111,7 +112,8 @@ inline void write_text_table(std::FILE* f, const table& t) {
 
 inline const char* notes_text() {
     return "Timings: median (slowest-fastest run) of one thread; GOP/s = 2 M K N per second; the percentage is of the roof:\n"
-           "min(int8 dot peak, operations per weight byte x bandwidth), L3 read for hot runs, DRAM read for cold ones.\n"
+           "min(int8 dot peak, operations per weight byte x bandwidth), L3 read for hot runs, DRAM read for cold ones,\n"
+           "each probe read again just before the kernel's runs.\n"
            "-: not measured (no integer kernel yet, or a layer too small to time from DRAM).\n"
            "output err: ||X W'^T - X W^T||_F / ||X W^T||_F with float activations, over every layer.\n";
 }
@@ -185,7 +187,7 @@ inline std::string json_rate(const rate& r) {
 inline std::string json_throughput(const machine& m, const throughput& t, bool hot) {
     if (!t.measured) return "null";
     return "{\"gops\": " + json_rate(t.gops) + ", \"ops_per_call\": " + json_number(t.ops) + ", \"weight_bytes\": " + json_number(t.weight_bytes) +
-           ", \"roof_gops\": " + json_number(roof_gops(m, t, hot)) + "}";
+           ", \"bandwidth_gbps\": " + json_number(t.bandwidth_gbps) + ", \"roof_gops\": " + json_number(roof_gops(m, t, hot)) + "}";
 }
 
 inline void write_json(std::FILE* f, const report& r) {

@@ -25,6 +25,7 @@
 #include "lowbit/lowbit.hpp"
 #include "error_figures.hpp"
 #include "figures.hpp"
+#include "machine.hpp"
 #include "timing.hpp"
 #include "workload.hpp"
 
@@ -39,7 +40,7 @@ namespace detail {
 
 // Times a packed layer: `run(w, x, m, y)` computes y = x w^T.
 template <class Packed, class Run>
-kernel_figures time_kernel(std::string name, const Packed& packed, Run run, const workload& wl, const run_options& opt) {
+kernel_figures time_kernel(std::string name, const Packed& packed, Run run, const workload& wl, const run_options& opt, read_probes& probes) {
     kernel_figures k;
     k.name = std::move(name);
     k.exists = true;
@@ -60,15 +61,16 @@ kernel_figures time_kernel(std::string name, const Packed& packed, Run run, cons
         const timing hot_t = time_runs(opt.hot_runs, [&](int) {
             for (int c = 0; c < calls; ++c) run(packed, l.activations.data(), m, y.data());
         });
-        throughput hot{rate_of(ops * calls * 1e-9, hot_t), bytes, ops, true};
+        throughput hot{rate_of(ops * calls * 1e-9, hot_t), bytes, ops, true, probes.l3.measure(3).median};
         (m == 1 ? k.gemv_hot : k.gemm_hot) = hot;
         if (!cold_measured) continue;
         // Cold: one untimed pass brings every copy through memory once; then the timed calls, in
         // the same order, each find their copy evicted by the later ones.
+        const double dram = probes.dram.measure(3).median;
         for (const Packed& c : cold) run(c, l.activations.data(), m, y.data());
         const int runs = static_cast<int>(std::clamp<std::size_t>(copies, static_cast<std::size_t>(opt.cold_min_runs), 31));
         const timing cold_t = time_runs(runs, [&](int i) { run(cold[static_cast<std::size_t>(i) % copies], l.activations.data(), m, y.data()); });
-        (m == 1 ? k.gemv_cold : k.gemm_cold) = throughput{rate_of(ops * 1e-9, cold_t), bytes, ops, true};
+        (m == 1 ? k.gemv_cold : k.gemm_cold) = throughput{rate_of(ops * 1e-9, cold_t), bytes, ops, true, dram};
     }
     return k;
 }
@@ -79,7 +81,7 @@ inline double float_gb(const layer& l) { return static_cast<double>(l.weights.si
 
 // A lowbit scheme type. `name` is what the report calls it.
 template <class Scheme>
-scheme_report evaluate_scheme(const char* name, const workload& wl, const run_options& opt) {
+scheme_report evaluate_scheme(const char* name, const workload& wl, const run_options& opt, read_probes& probes) {
     scheme_report r;
     r.name = name;
     r.family = "lowbit";
@@ -102,10 +104,10 @@ scheme_report evaluate_scheme(const char* name, const workload& wl, const run_op
         using packed_t = std::decay_t<decltype(packed)>;
         if constexpr (std::is_same_v<packed_t, gemm::packed_s8>)
             r.kernel = detail::time_kernel(std::string("linear_w8a8 ") + arch::native::name, packed,
-                                           [&](const packed_t& p, const float* x, std::int64_t m, float* y) { gemm::linear_w8a8(x, first.cols, m, p, y, first.rows); }, wl, opt);
+                                           [&](const packed_t& p, const float* x, std::int64_t m, float* y) { gemm::linear_w8a8(x, first.cols, m, p, y, first.rows); }, wl, opt, probes);
         else
             r.kernel = detail::time_kernel(std::string("linear_a8 ") + arch::native::name, packed,
-                                           [&](const packed_t& p, const float* x, std::int64_t m, float* y) { gemm::linear_a8(x, first.cols, m, p, y, first.rows); }, wl, opt);
+                                           [&](const packed_t& p, const float* x, std::int64_t m, float* y) { gemm::linear_a8(x, first.cols, m, p, y, first.rows); }, wl, opt, probes);
     } else {
         r.kernel.name = "no kernel yet";
     }
@@ -114,7 +116,7 @@ scheme_report evaluate_scheme(const char* name, const workload& wl, const run_op
 
 // A GGUF block type (lowbit's ggml-exact quantizer), run repacked (gemm/gguf_weights.hpp).
 template <class Type>
-scheme_report evaluate_gguf(const workload& wl, const run_options& opt) {
+scheme_report evaluate_gguf(const workload& wl, const run_options& opt, read_probes& probes) {
     scheme_report r;
     r.name = std::string("gguf ") + Type::name;
     r.family = "gguf";
@@ -138,29 +140,29 @@ scheme_report evaluate_gguf(const workload& wl, const run_options& opt) {
     const auto packed = gemm::repack_gguf<Type>(q0.data(), q0.size(), first.rows, first.cols);
     using packed_t = std::decay_t<decltype(packed)>;
     r.kernel = detail::time_kernel(std::string("linear_a8 ") + arch::native::name, packed,
-                                   [&](const packed_t& p, const float* x, std::int64_t m, float* y) { gemm::linear_a8(x, first.cols, m, p, y, first.rows); }, wl, opt);
+                                   [&](const packed_t& p, const float* x, std::int64_t m, float* y) { gemm::linear_a8(x, first.cols, m, p, y, first.rows); }, wl, opt, probes);
     return r;
 }
 
 // Every scheme of the report, in order; `progress(i, n, name)` before each.
-inline std::vector<scheme_report> evaluate_all(const workload& wl, const run_options& opt,
+inline std::vector<scheme_report> evaluate_all(const workload& wl, const run_options& opt, read_probes& probes,
                                                const std::function<void(std::size_t, std::size_t, const std::string&)>& progress) {
     using evaluator = std::function<scheme_report()>;
     const std::vector<std::pair<std::string, evaluator>> all = {
-        {"int8 per-channel", [&] { return evaluate_scheme<schemes::w8_per_channel>("int8 per-channel", wl, opt); }},
-        {"int4 g32 sym", [&] { return evaluate_scheme<schemes::w4_g32_sym>("int4 g32 sym", wl, opt); }},
-        {"int4 g32 affine", [&] { return evaluate_scheme<schemes::w4_g32_asym>("int4 g32 affine", wl, opt); }},
-        {"int4 g128 sym", [&] { return evaluate_scheme<schemes::w4_g128_sym>("int4 g128 sym", wl, opt); }},
-        {"int4 g128 affine", [&] { return evaluate_scheme<schemes::w4_g128_asym>("int4 g128 affine", wl, opt); }},
-        {"int3 g128 affine", [&] { return evaluate_scheme<schemes::w3_g128_asym>("int3 g128 affine", wl, opt); }},
-        {"int2 g64 affine", [&] { return evaluate_scheme<schemes::w2_g64_asym>("int2 g64 affine", wl, opt); }},
-        {"gguf q8_0", [&] { return evaluate_gguf<gguf::q8_0>(wl, opt); }},
-        {"gguf q6_K", [&] { return evaluate_gguf<gguf::q6_K>(wl, opt); }},
-        {"gguf q5_K", [&] { return evaluate_gguf<gguf::q5_K>(wl, opt); }},
-        {"gguf q4_K", [&] { return evaluate_gguf<gguf::q4_K>(wl, opt); }},
-        {"gguf q4_0", [&] { return evaluate_gguf<gguf::q4_0>(wl, opt); }},
-        {"gguf q3_K", [&] { return evaluate_gguf<gguf::q3_K>(wl, opt); }},
-        {"gguf q2_K", [&] { return evaluate_gguf<gguf::q2_K>(wl, opt); }},
+        {"int8 per-channel", [&] { return evaluate_scheme<schemes::w8_per_channel>("int8 per-channel", wl, opt, probes); }},
+        {"int4 g32 sym", [&] { return evaluate_scheme<schemes::w4_g32_sym>("int4 g32 sym", wl, opt, probes); }},
+        {"int4 g32 affine", [&] { return evaluate_scheme<schemes::w4_g32_asym>("int4 g32 affine", wl, opt, probes); }},
+        {"int4 g128 sym", [&] { return evaluate_scheme<schemes::w4_g128_sym>("int4 g128 sym", wl, opt, probes); }},
+        {"int4 g128 affine", [&] { return evaluate_scheme<schemes::w4_g128_asym>("int4 g128 affine", wl, opt, probes); }},
+        {"int3 g128 affine", [&] { return evaluate_scheme<schemes::w3_g128_asym>("int3 g128 affine", wl, opt, probes); }},
+        {"int2 g64 affine", [&] { return evaluate_scheme<schemes::w2_g64_asym>("int2 g64 affine", wl, opt, probes); }},
+        {"gguf q8_0", [&] { return evaluate_gguf<gguf::q8_0>(wl, opt, probes); }},
+        {"gguf q6_K", [&] { return evaluate_gguf<gguf::q6_K>(wl, opt, probes); }},
+        {"gguf q5_K", [&] { return evaluate_gguf<gguf::q5_K>(wl, opt, probes); }},
+        {"gguf q4_K", [&] { return evaluate_gguf<gguf::q4_K>(wl, opt, probes); }},
+        {"gguf q4_0", [&] { return evaluate_gguf<gguf::q4_0>(wl, opt, probes); }},
+        {"gguf q3_K", [&] { return evaluate_gguf<gguf::q3_K>(wl, opt, probes); }},
+        {"gguf q2_K", [&] { return evaluate_gguf<gguf::q2_K>(wl, opt, probes); }},
     };
     std::vector<scheme_report> out;
     for (std::size_t i = 0; i < all.size(); ++i) {
