@@ -28,11 +28,11 @@ def check(condition, message):
 
 
 def cells(line):
-    """The cells of a Markdown table line (escaped pipes stay in their cell)."""
+    """The cells of a Markdown table line, unescaped (a backslash escapes the character after it)."""
     parts, cell, i = [], "", 1
     while i < len(line):
-        if line[i] == "\\" and i + 1 < len(line) and line[i + 1] == "|":
-            cell += "|"
+        if line[i] == "\\" and i + 1 < len(line):
+            cell += line[i + 1]
             i += 2
             continue
         if line[i] == "|":
@@ -59,7 +59,7 @@ def markdown_tables(text):
 
 
 def gguf_string(s):
-    b = s.encode()
+    b = s if isinstance(s, bytes) else s.encode()
     return struct.pack("<Q", len(b)) + b
 
 
@@ -89,15 +89,30 @@ def check_gguf(tool, out):
         ("blk.0.ffn_up.weight", [512, 20], 1, floats(512 * 20, "<e")),   # F16, 20 x 512
         ("blk.0.attn_norm.weight", [256], 0, floats(256, "<f")),         # 1-D: not a layer
         ("blk.0.odd.weight", [100, 4], 0, floats(400, "<f")),            # 100 columns: left out
+        ("blk.0.empty.weight", [0, 4], 0, b""),                          # no columns: left out
+        # A name that is not UTF-8 and holds a newline and a terminal escape: it must reach the
+        # terminal and the reports harmless.
+        (b"blk.1.\xff\nweird\x1b[2J|*.weight", [256, 8], 0, floats(256 * 8, "<f")),
     ])
-    json_path = os.path.join(out, "gguf.json")
-    run = subprocess.run([tool, "--gguf", path, "--small", "--json", json_path], capture_output=True, text=True, check=False)
+    json_path, md_path, svg_path = (os.path.join(out, "gguf." + ext) for ext in ("json", "md", "svg"))
+    run = subprocess.run([tool, "--gguf", path, "--small", "--json", json_path, "--markdown", md_path, "--svg", svg_path],
+                         capture_output=True, text=True, check=False)
     check(run.returncode == 0, "lowbit-explore --gguf failed: " + run.stderr)
     check("left out blk.0.odd.weight" in run.stderr, "the tensor left out is not named: " + run.stderr)
+    check("left out blk.0.empty.weight: empty" in run.stderr, "the empty tensor is not named: " + run.stderr)
+    for stream in (run.stdout, run.stderr):
+        check("\x1b" not in stream, "a terminal escape from a tensor name reached the terminal")
+    check("blk.1.\ufffd?weird?[2J|*.weight" in run.stdout, "the odd name is not shown cleaned: " + run.stdout)
     with open(json_path, encoding="utf-8") as f:
         report = json.load(f)
     check(report["timed_layer"].startswith("blk.0.attn_q.weight 48x256"), "timed layer " + report["timed_layer"])
-    check(all(s["weights"] == 48 * 256 + 20 * 512 for s in report["schemes"]), "the GGUF layers' weights")
+    check(all(s["weights"] == 48 * 256 + 20 * 512 + 8 * 256 for s in report["schemes"]), "the GGUF layers' weights")
+    check("blk.1.\ufffd?weird?[2J|*.weight" in report["workload"], "the odd name in the JSON: " + report["workload"])
+    with open(md_path, encoding="utf-8") as f:
+        markdown = f.read()
+    check("blk.1.\ufffd?weird?\\[2J\\|\\*.weight" in markdown, "the odd name is not escaped in the Markdown")
+    check(all(len(row) == len(t[0]) for t in markdown_tables(markdown) for row in t), "a Markdown row is not as wide as its header")
+    ET.parse(svg_path)
     run = subprocess.run([tool, "--gguf", path, "--tensor", "blk.0.ffn_up.weight", "--small", "--json", json_path],
                          capture_output=True, text=True, check=False)
     check(run.returncode == 0, "lowbit-explore --tensor failed: " + run.stderr)
@@ -107,6 +122,7 @@ def check_gguf(tool, out):
     for args, status, words in (([ "--gguf", path, "--tensor", "nope"], 1, "no tensor named 'nope'"),
                                 (["--gguf", path, "--tensor", "blk.0.odd.weight"], 1, "not a multiple of 256"),
                                 (["--gguf", path, "--tensor", "blk.0.attn_norm.weight"], 1, "not 2-D"),
+                                (["--gguf", path, "--tensor", "blk.0.empty.weight"], 1, "empty (no elements)"),
                                 (["--gguf", os.path.join(out, "missing.gguf")], 1, "missing.gguf"),
                                 (["--tensor", "x"], 2, "--tensor needs --gguf"),
                                 (["--bogus"], 2, "unknown option --bogus")):

@@ -3,6 +3,7 @@
 // tests/check_explore_reports.py parses the real tool's Markdown, SVG (as XML) and JSON.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -13,10 +14,12 @@
 #include "explore/error_figures.hpp"
 #include "explore/report.hpp"
 #include "explore/svg_plots.hpp"
+#include "text.hpp"
 #include "explore/timing.hpp"
 #include "explore/workload.hpp"
 
 using namespace lowbit::explore;
+using namespace lowbit::tools;
 
 namespace {
 
@@ -132,8 +135,54 @@ TEST_CASE("explore: the default workload is deterministic and has outlier channe
         CHECK(sorted.back() > 5 * sorted[sorted.size() / 2]);
     }
     CHECK_THROWS_AS(default_workload(0), lowbit::error);
-    CHECK_THROWS_AS(default_workload(17), lowbit::error);
+    CHECK_THROWS_AS(default_workload(3), lowbit::error);  // 11008 / 3 is not whole
+    CHECK_THROWS_AS(default_workload(32), lowbit::error);
 }
+
+TEST_CASE("explore: outlier channels are distinct, however narrow the layer") {
+    for (const std::int64_t cols : {std::int64_t{1}, std::int64_t{6}, std::int64_t{7}, std::int64_t{4096}}) {
+        detail::deterministic_source src(3);
+        const std::vector<float> gain = detail::channel_gains(src, cols, 8.0f);
+        CHECK(std::count(gain.begin(), gain.end(), 8.0f) == std::min<std::int64_t>(6, cols));
+        CHECK(std::count(gain.begin(), gain.end(), 1.0f) == cols - std::min<std::int64_t>(6, cols));
+    }
+    detail::deterministic_source src(1);
+    CHECK_THROWS_AS(src.index(0), lowbit::error);
+}
+
+TEST_CASE("explore: the timed layer is the largest that fits the cache, else the smallest") {
+    workload w;
+    for (const auto& [rows, cols] : {std::pair<std::int64_t, std::int64_t>{32000, 4096}, {4096, 4096}, {1024, 4096}, {11008, 4096}})
+        w.layers.push_back({"l", rows, cols, {}, {}});
+    CHECK(choose_timed_layer(w, std::uint64_t{32} << 20) == 1);  // 16 MiB of int8 fits, 43 MiB does not
+    CHECK(choose_timed_layer(w, std::uint64_t{64} << 20) == 3);
+    CHECK(choose_timed_layer(w, std::uint64_t{8} << 20) == 2);   // only 4 MiB fits
+    CHECK(choose_timed_layer(w, std::uint64_t{1} << 20) == 2);   // none fits: the smallest
+    CHECK(choose_timed_layer(w, 0) == 2);                        // unknown cache
+    CHECK(choose_timed_layer(w, std::uint64_t{1} << 40) == 0);   // everything fits: the largest
+    CHECK_THROWS_AS(choose_timed_layer(workload{}, 1), lowbit::error);
+}
+
+TEST_CASE("explore: outside text becomes valid UTF-8 without control characters") {
+    CHECK(clean_text("attn.q \xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80") == "attn.q \xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80");  // valid: kept
+    CHECK(clean_text("a\nb\x1b[2Jc\x7f") == "a?b?[2Jc?");
+    CHECK(clean_text("\xC2\x85") == "?");                                        // C1 control NEL
+    const std::string bad = "\xEF\xBF\xBD";
+    CHECK(clean_text("x\xFFy") == "x" + bad + "y");                                // never valid
+    CHECK(clean_text("\xC0\x80") == bad + bad);                                   // overlong NUL
+    CHECK(clean_text("\xED\xA0\x80") == bad + bad + bad);                        // a surrogate
+    CHECK(clean_text("\xF4\x90\x80\x80") == bad + bad + bad + bad);             // above U+10FFFF
+    CHECK(clean_text("ab\xE2\x82") == "ab" + bad + bad);                          // cut short
+}
+
+TEST_CASE("explore: Markdown, XML and JSON escaping") {
+    CHECK(markdown_text("a|b") == "a\\|b");
+    CHECK(markdown_text("a\\|b") == "a\\\\\\|b");  // the backslash cannot swallow the escape
+    CHECK(markdown_text("*x_<y>`") == "\\*x\\_\\<y\\>\\`");
+    CHECK(xml_text("<a & \"b\">\x01\t") == "&lt;a &amp; &quot;b&quot;&gt;\t");
+    CHECK(json_string("q\"\\\n") == "\"q\\\"\\\\\\u000a\"");
+}
+
 
 TEST_CASE("explore: timing summaries and rates") {
     const timing odd = summarize({3.0, 1.0, 2.0});
@@ -154,10 +203,10 @@ namespace {
 
 report synthetic_report() {
     report r;
-    r.workload = "a test workload with <angle> & \"quotes\" | pipes";
-    r.timed_layer = "attn 64x64";
+    r.workload = "a test workload with <angle> & \"quotes\" | pipes \\| and a backslash";
+    r.timed_layer = "attn | 64x64";
     r.batch = 8;
-    r.host.cpu = "Test CPU";
+    r.host.cpu = "Test <CPU> & \"Co\" | 1";
     r.host.arch_tag = "scalar";
     r.host.int8_instruction = "VPDPBUSD zmm";
     r.host.int8_gops = {1000, 900, 1100};
@@ -166,7 +215,7 @@ report synthetic_report() {
     r.host.dram_gbps = {40, 38, 42};
     r.host.l3_gbps = {100, 90, 110};
     scheme_report with;
-    with.name = "int4 g32 sym";
+    with.name = "int4 g32 sym <a|b>";
     with.family = "lowbit";
     with.bits_per_weight = 5;
     with.bytes = 2560;
@@ -210,11 +259,14 @@ std::vector<std::string> lines_of(const std::string& s) {
     return out;
 }
 
-// Unescaped '|' in a Markdown table line: its cell count plus one.
+// Unescaped '|' in a Markdown table line (a backslash escapes the character after it): its cell
+// count plus one.
 std::size_t pipes(const std::string& line) {
     std::size_t n = 0;
-    for (std::size_t i = 0; i < line.size(); ++i)
-        if (line[i] == '|' && (i == 0 || line[i - 1] != '\\')) ++n;
+    for (std::size_t i = 0; i < line.size(); ++i) {
+        if (line[i] == '\\') ++i;
+        else if (line[i] == '|') ++n;
+    }
     return n;
 }
 
@@ -235,6 +287,13 @@ TEST_CASE("explore: the roof is the lower of the memory roof and the int8 peak")
     CHECK(roof_gops(r.host, beside, false) == Approx(8192.0 / 2560 * 20));
 }
 
+TEST_CASE("explore: the Markdown test counts a table's cells as Markdown does") {
+    CHECK(pipes("| a | b |") == 3);
+    CHECK(pipes("| a \\| b |") == 2);      // an escaped pipe
+    CHECK(pipes("| a \\\\| b |") == 3);    // an escaped backslash, then a pipe
+    CHECK(pipes("") == 0);
+}
+
 TEST_CASE("explore: Markdown tables have a header, a rule and rows of the same width") {
     const report r = synthetic_report();
     const std::vector<std::string> lines = lines_of(written(write_markdown, r));
@@ -250,6 +309,9 @@ TEST_CASE("explore: Markdown tables have a header, a rule and rows of the same w
         CHECK(rows >= 2);
     }
     CHECK(tables == 3);  // machine, size and error, kernels
+    const std::string md = written(write_markdown, r);
+    CHECK(md.find("Test \\<CPU\\> \\& \"Co\" \\| 1") != std::string::npos);
+    CHECK(md.find("\\| pipes \\\\\\| and a backslash") != std::string::npos);
 }
 
 TEST_CASE("explore: JSON is balanced, quoted and has no infinity") {
@@ -299,5 +361,16 @@ TEST_CASE("explore: the SVG's elements nest and its text is escaped") {
     }
     CHECK(open.empty());
     CHECK(circles == 4 + 2);  // four kernel points of one scheme, two error points
-    CHECK(svg.find("Test CPU") != std::string::npos);
+    CHECK(svg.find("Test &lt;CPU&gt; &amp; &quot;Co&quot; | 1") != std::string::npos);
+    CHECK(svg.find("int4 g32 sym &lt;a|b&gt;") != std::string::npos);
+    CHECK(svg.find("<CPU>") == std::string::npos);
+    // The roofs are clipped to the roofline's frame.
+    CHECK(svg.find("<clipPath id=\"roofline\">") != std::string::npos);
+    CHECK(svg.find("stroke-dasharray=\"2,0\" clip-path=\"url(#roofline)\"") != std::string::npos);
+}
+
+TEST_CASE("explore: a long CPU name reaches the SVG whole") {
+    report r = synthetic_report();
+    r.host.cpu = std::string(2000, 'x') + " end";
+    CHECK(svg_plots(r).find(r.host.cpu) != std::string::npos);
 }

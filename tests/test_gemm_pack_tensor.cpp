@@ -71,6 +71,7 @@ TEST_CASE("pack_tensor: every scheme with a kernel packs losslessly") {
         check_lossless<schemes::w4_g128_asym>(rows, cols);
         check_lossless<scheme<int_bits<4>, per_group<64>, scale_f16>>(rows, cols);
         check_lossless<scheme<int_bits<8>, per_group<32>>>(rows, cols);
+        check_lossless<scheme<int_bits<4>, affine, per_group<32>>>(rows, cols);  // signed grid, zero points in [-8, 7]
     }
 }
 

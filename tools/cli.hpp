@@ -14,6 +14,7 @@
 #include "lowbit/core/error.hpp"
 #include "lowbit/formats/gguf/runtime_type.hpp"
 #include "lowbit/formats/gguf/tensor_type.hpp"
+#include "text.hpp"
 
 namespace lowbit::tools {
 
@@ -136,10 +137,11 @@ int run_tool(const char* tool, const char* usage, int argc, char** argv, Body&& 
         }
         return body(args);
     } catch (const usage_error& e) {
-        std::fprintf(stderr, "%s: %s\n\n%s", tool, e.what(), usage);
+        std::fprintf(stderr, "%s: %s\n\n%s", tool, clean_text(e.what()).c_str(), usage);
         return 2;
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "%s: %s\n", tool, e.what());
+        // The message may quote a file's bytes (a tensor name): cleaned before the terminal sees it.
+        std::fprintf(stderr, "%s: %s\n", tool, clean_text(e.what()).c_str());
         return 1;
     }
 }

@@ -38,7 +38,8 @@ void write_file(const std::string& path, const char* what, const explore::report
     std::FILE* f = std::fopen(path.c_str(), "w");
     if (f == nullptr) detail::fail("cannot write the ", what, " to ", path);
     writer(f, r);
-    if (std::fclose(f) != 0) detail::fail("cannot write the ", what, " to ", path);
+    const bool failed = std::ferror(f) != 0;
+    if (std::fclose(f) != 0 || failed) detail::fail("cannot write the ", what, " to ", path);
 }
 
 void write_svg(std::FILE* f, const explore::report& r) { std::fputs(explore::svg_plots(r).c_str(), f); }
@@ -56,31 +57,34 @@ int main(int argc, char** argv) {
         const tools::progress progress;
         explore::run_options opt;
         if (small) opt = {3, 3, 1, std::size_t{64} << 20};
+        const std::size_t dram_probe_mib = small ? 128 : 512;
         explore::workload wl;
         std::vector<std::string> skipped;
         if (gguf_path.empty()) {
             wl = explore::default_workload(small ? 8 : 1);
         } else {
-            auto g = explore::load_gguf_workload(gguf_path, tensor, 64);
+            auto g = explore::load_gguf_workload(gguf_path, tensor, 64, opt.cold_bytes, (dram_probe_mib + 16) << 20);
             wl = std::move(g.wl);
             skipped = std::move(g.skipped);
         }
         for (const std::string& s : skipped) std::fprintf(stderr, "lowbit-explore: left out %s\n", s.c_str());
+        wl.timed = explore::choose_timed_layer(wl, explore::l3_cache_bytes());
 
         explore::report r;
         r.batch = wl.batch;
-        r.timed_layer = wl.layers.front().name;
+        r.timed_layer = wl.layers[wl.timed].name;
         r.workload = wl.source + " (";
         for (std::size_t i = 0; i < wl.layers.size() && i < 4; ++i) r.workload += (i ? ", " : "") + wl.layers[i].name;
         if (wl.layers.size() > 4) r.workload += ", ... " + std::to_string(wl.layers.size()) + " in all";
         r.workload += "), " + std::to_string(wl.batch) + " activation rows";
         if (!skipped.empty()) r.workload += "; " + std::to_string(skipped.size()) + " tensors left out";
         progress(0, 1, "probing the machine");
-        explore::read_probes probes(small ? 128 : 512);
+        explore::read_probes probes(dram_probe_mib);
         r.host = explore::probe_machine(probes);
         r.schemes = explore::evaluate_all(wl, opt, probes, [&](std::size_t i, std::size_t n, const std::string& name) { progress(i, n, name); });
 
         explore::write_text(stdout, r);
+        if (std::fflush(stdout) != 0 || std::ferror(stdout) != 0) detail::fail("cannot write the table to stdout");
         if (!markdown.empty()) write_file(markdown, "Markdown", r, explore::write_markdown);
         if (!json.empty()) write_file(json, "JSON", r, explore::write_json);
         if (!svg.empty()) write_file(svg, "SVG", r, write_svg);

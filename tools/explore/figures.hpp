@@ -31,7 +31,7 @@ struct scheme_report {
     std::uint64_t bytes = 0;   // every layer, scales and zero points included
     std::uint64_t weights = 0;
     error_figures error;
-    rate quantize_gbps;        // float bytes of the first layer per second
+    rate quantize_gbps;        // float bytes of the timed layer per second
     kernel_figures kernel;
 };
 

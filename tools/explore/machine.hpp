@@ -19,6 +19,7 @@
 
 #include "lowbit/arch/cpu_features.hpp"
 #include "lowbit/arch/native.hpp"
+#include "../text.hpp"
 #include "timing.hpp"
 
 namespace lowbit::explore {
@@ -28,6 +29,7 @@ struct machine {
     std::string int8_instruction, f32_instruction;  // empty: not measured on this build
     rate int8_gops, f32_gflops, dram_gbps, l3_gbps;
     std::size_t dram_probe_mib = 0, l3_probe_mib = 0;
+    std::uint64_t l3_cache_bytes = 0;  // 0: unknown
 };
 
 inline std::string cpu_model() {
@@ -39,6 +41,23 @@ inline std::string cpu_model() {
             if (colon != std::string::npos) return line.substr(line.find_first_not_of(' ', colon + 1));
         }
     return "unknown CPU";
+}
+
+// The size of the L3 cache CPU 0 sees, from Linux's sysfs; 0 when it cannot be read.
+inline std::uint64_t l3_cache_bytes() {
+    for (int index = 0; index < 8; ++index) {
+        const std::string dir = "/sys/devices/system/cpu/cpu0/cache/index" + std::to_string(index) + "/";
+        int level = 0;
+        std::string size;
+        if (!(std::ifstream(dir + "level") >> level) || level != 3 || !(std::ifstream(dir + "size") >> size)) continue;
+        std::size_t digits = 0;
+        while (digits < size.size() && size[digits] >= '0' && size[digits] <= '9') ++digits;
+        if (digits == 0 || digits > 12) return 0;
+        const std::uint64_t n = std::stoull(size.substr(0, digits));
+        const std::string unit = size.substr(digits);
+        return unit == "K" ? n << 10 : unit == "M" ? n << 20 : unit.empty() ? n : 0;
+    }
+    return 0;
 }
 
 inline std::string cpu_feature_list() {
@@ -82,34 +101,42 @@ inline float read_sum(const float* x, std::int64_t n) {
 }
 
 
+// The probes run their loop inside one asm statement: registers are zeroed first (an instruction
+// would otherwise start from whatever the compiler left there, denormals included), then the loop
+// issues 12 independent multiply-adds per iteration into 12 accumulators.
 #define LOWBIT_EXPLORE_CHAINS(op) op(2) op(3) op(4) op(5) op(6) op(7) op(8) op(9) op(10) op(11) op(12) op(13)
-#define LOWBIT_EXPLORE_CLOBBERS "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14"
+#define LOWBIT_EXPLORE_ZERO(r) "vpxor %%xmm" #r ", %%xmm" #r ", %%xmm" #r "\n\t"
+#define LOWBIT_EXPLORE_LOOP(op, n)                                                                  \
+    asm volatile(LOWBIT_EXPLORE_ZERO(0) LOWBIT_EXPLORE_ZERO(1) LOWBIT_EXPLORE_ZERO(14) LOWBIT_EXPLORE_ZERO(15) \
+                 LOWBIT_EXPLORE_CHAINS(LOWBIT_EXPLORE_ZERO) "1:\n\t" LOWBIT_EXPLORE_CHAINS(op) "dec %0\n\tjnz 1b" \
+                 : "+r"(n)                                                                                \
+                 :                                                                                        \
+                 : "cc", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9",  \
+                   "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15")
 
-// `ops` operations per call of step, which issues 12 independent instructions.
-template <class Step>
-rate instruction_probe(double ops, Step step) {
-    constexpr int steps = 1 << 16;
-    const timing t = time_runs(5, [&](int) {
-        for (int i = 0; i < steps; ++i) step();
-    });
-    return rate_of(ops * steps * 1e-9, t);
+// `ops` operations per iteration of loop(n), which runs n iterations.
+template <class Loop>
+rate instruction_probe(double ops, Loop loop) {
+    constexpr long iterations = 1 << 16;
+    const timing t = time_runs(5, [&](int) { loop(iterations); });
+    return rate_of(ops * iterations * 1e-9, t);
 }
 
 inline void int8_peak(machine& m) {
 #if defined(__AVX512VNNI__)
 #define LOWBIT_EXPLORE_OP(r) "vpdpbusd %%zmm0, %%zmm1, %%zmm" #r "\n\t"
     m.int8_instruction = "VPDPBUSD zmm";
-    m.int8_gops = instruction_probe(12 * 64 * 2, [] { asm volatile(LOWBIT_EXPLORE_CHAINS(LOWBIT_EXPLORE_OP)::: LOWBIT_EXPLORE_CLOBBERS); });
+    m.int8_gops = instruction_probe(12 * 64 * 2, [](long n) { LOWBIT_EXPLORE_LOOP(LOWBIT_EXPLORE_OP, n); });
 #undef LOWBIT_EXPLORE_OP
 #elif defined(__AVXVNNI__)
 #define LOWBIT_EXPLORE_OP(r) "%{vex%} vpdpbusd %%ymm0, %%ymm1, %%ymm" #r "\n\t"
     m.int8_instruction = "VPDPBUSD ymm (VEX)";
-    m.int8_gops = instruction_probe(12 * 32 * 2, [] { asm volatile(LOWBIT_EXPLORE_CHAINS(LOWBIT_EXPLORE_OP)::: LOWBIT_EXPLORE_CLOBBERS); });
+    m.int8_gops = instruction_probe(12 * 32 * 2, [](long n) { LOWBIT_EXPLORE_LOOP(LOWBIT_EXPLORE_OP, n); });
 #undef LOWBIT_EXPLORE_OP
 #elif defined(__AVX2__)
 #define LOWBIT_EXPLORE_OP(r) "vpmaddubsw %%ymm0, %%ymm1, %%ymm14\n\tvpmaddwd %%ymm15, %%ymm14, %%ymm14\n\tvpaddd %%ymm14, %%ymm" #r ", %%ymm" #r "\n\t"
     m.int8_instruction = "VPMADDUBSW + VPMADDWD + VPADDD ymm";
-    m.int8_gops = instruction_probe(12 * 32 * 2, [] { asm volatile(LOWBIT_EXPLORE_CHAINS(LOWBIT_EXPLORE_OP)::: LOWBIT_EXPLORE_CLOBBERS, "xmm15"); });
+    m.int8_gops = instruction_probe(12 * 32 * 2, [](long n) { LOWBIT_EXPLORE_LOOP(LOWBIT_EXPLORE_OP, n); });
 #undef LOWBIT_EXPLORE_OP
 #else
     (void)m;
@@ -120,20 +147,21 @@ inline void f32_peak(machine& m) {
 #if defined(__AVX512F__)
 #define LOWBIT_EXPLORE_OP(r) "vfmadd231ps %%zmm0, %%zmm1, %%zmm" #r "\n\t"
     m.f32_instruction = "VFMADD231PS zmm";
-    m.f32_gflops = instruction_probe(12 * 16 * 2, [] { asm volatile(LOWBIT_EXPLORE_CHAINS(LOWBIT_EXPLORE_OP)::: LOWBIT_EXPLORE_CLOBBERS); });
+    m.f32_gflops = instruction_probe(12 * 16 * 2, [](long n) { LOWBIT_EXPLORE_LOOP(LOWBIT_EXPLORE_OP, n); });
 #undef LOWBIT_EXPLORE_OP
 #elif defined(__FMA__)
 #define LOWBIT_EXPLORE_OP(r) "vfmadd231ps %%ymm0, %%ymm1, %%ymm" #r "\n\t"
     m.f32_instruction = "VFMADD231PS ymm";
-    m.f32_gflops = instruction_probe(12 * 8 * 2, [] { asm volatile(LOWBIT_EXPLORE_CHAINS(LOWBIT_EXPLORE_OP)::: LOWBIT_EXPLORE_CLOBBERS); });
+    m.f32_gflops = instruction_probe(12 * 8 * 2, [](long n) { LOWBIT_EXPLORE_LOOP(LOWBIT_EXPLORE_OP, n); });
 #undef LOWBIT_EXPLORE_OP
 #else
     (void)m;
 #endif
 }
 
+#undef LOWBIT_EXPLORE_LOOP
+#undef LOWBIT_EXPLORE_ZERO
 #undef LOWBIT_EXPLORE_CHAINS
-#undef LOWBIT_EXPLORE_CLOBBERS
 
 }  // namespace detail
 
@@ -169,7 +197,8 @@ inline machine probe_machine(read_probes& probes) {
     machine m;
     m.dram_probe_mib = probes.dram.mib();
     m.l3_probe_mib = probes.l3.mib();
-    m.cpu = cpu_model();
+    m.cpu = tools::clean_text(cpu_model());
+    m.l3_cache_bytes = l3_cache_bytes();
     m.features = cpu_feature_list();
     m.arch_tag = arch::native::name;
     detail::int8_peak(m);

@@ -17,6 +17,7 @@
 
 #include "figures.hpp"
 #include "machine.hpp"
+#include "../text.hpp"
 
 namespace lowbit::explore {
 
@@ -71,10 +72,11 @@ inline std::string throughput_cell(const machine& m, const throughput& t, bool h
 
 inline table kernel_table(const report& r) {
     const std::string b = std::to_string(r.batch);
-    table t{{"scheme", "kernel", "GEMV hot", "GEMV cold", "GEMM M=" + b + " hot", "GEMM M=" + b + " cold"}, {}};
+    table t{{"scheme", "kernel", "packed MiB", "GEMV hot", "GEMV cold", "GEMM M=" + b + " hot", "GEMM M=" + b + " cold"}, {}};
     for (const scheme_report& s : r.schemes) {
         const kernel_figures& k = s.kernel;
-        t.rows.push_back({s.name, k.name, throughput_cell(r.host, k.gemv_hot, true), throughput_cell(r.host, k.gemv_cold, false),
+        const std::string packed = k.gemv_hot.measured ? format("%.1f", k.gemv_hot.weight_bytes / (1024.0 * 1024.0)) : "-";
+        t.rows.push_back({s.name, k.name, packed, throughput_cell(r.host, k.gemv_hot, true), throughput_cell(r.host, k.gemv_cold, false),
                           throughput_cell(r.host, k.gemm_hot, true), throughput_cell(r.host, k.gemm_cold, false)});
     }
     return t;
@@ -90,7 +92,8 @@ inline std::vector<std::pair<std::string, std::string>> machine_lines(const mach
             {"int8 dot peak", m.int8_instruction.empty() ? "not measured (no probe for this build)" : probe(m.int8_gops, "GOP/s") + ", " + m.int8_instruction},
             {"f32 FMA peak", m.f32_instruction.empty() ? "not measured (no probe for this build)" : probe(m.f32_gflops, "GFLOP/s") + ", " + m.f32_instruction},
             {"DRAM read", probe(m.dram_gbps, "GB/s") + ", " + std::to_string(m.dram_probe_mib) + " MiB"},
-            {"L3 read", probe(m.l3_gbps, "GB/s") + ", " + std::to_string(m.l3_probe_mib) + " MiB"}};
+            {"L3 read", probe(m.l3_gbps, "GB/s") + ", " + std::to_string(m.l3_probe_mib) + " MiB"},
+            {"L3 cache", m.l3_cache_bytes > 0 ? std::to_string(m.l3_cache_bytes >> 20) + " MiB" : "unknown"}};
 }
 
 // ---- aligned text and Markdown
@@ -110,10 +113,13 @@ inline void write_text_table(std::FILE* f, const table& t) {
     for (const auto& row : t.rows) line(row);
 }
 
-inline const char* notes_text() {
+inline std::string notes_text(const report& r) {
+    const std::string cache = r.host.l3_cache_bytes > 0 ? std::to_string(r.host.l3_cache_bytes >> 20) + " MiB" : "of unknown size";
     return "Timings: median (slowest-fastest run) of one thread; GOP/s = 2 M K N per second; the percentage is of the roof:\n"
            "min(int8 dot peak, operations per weight byte x bandwidth), L3 read for hot runs, DRAM read for cold ones,\n"
            "each probe read again just before the kernel's runs.\n"
+           "hot: the same packed weights every call, from cache where they fit in it (L3 " + cache + "); cold: a new copy\n"
+           "every call, from DRAM. packed MiB: the weights one call reads, scales included.\n"
            "-: not measured (no integer kernel yet, or a layer too small to time from DRAM).\n"
            "output err: ||X W'^T - X W^T||_F / ||X W^T||_F with float activations, over every layer.\n";
 }
@@ -123,21 +129,15 @@ inline void write_text(std::FILE* f, const report& r) {
     for (const auto& [k, v] : machine_lines(r.host)) std::fprintf(f, "  %-22s %s\n", k.c_str(), v.c_str());
     std::fprintf(f, "\nSize and error (every layer)\n\n");
     write_text_table(f, size_error_table(r));
-    std::fprintf(f, "\nKernels (layer %s, GOP/s)\n\n", r.timed_layer.c_str());
+    std::fprintf(f, "\nKernels (layer %s, one thread, GOP/s)\n\n", r.timed_layer.c_str());
     write_text_table(f, kernel_table(r));
-    std::fprintf(f, "\n%s", notes_text());
-}
-
-inline std::string markdown_cell(const std::string& s) {
-    std::string out;
-    for (char c : s) out += c == '|' ? std::string("\\|") : std::string(1, c);
-    return out;
+    std::fprintf(f, "\n%s", notes_text(r).c_str());
 }
 
 inline void write_markdown_table(std::FILE* f, const table& t) {
     const auto line = [&](const std::vector<std::string>& cells) {
         std::fputc('|', f);
-        for (const auto& c : cells) std::fprintf(f, " %s |", markdown_cell(c).c_str());
+        for (const auto& c : cells) std::fprintf(f, " %s |", tools::markdown_text(c).c_str());
         std::fputc('\n', f);
     };
     line(t.header);
@@ -148,7 +148,7 @@ inline void write_markdown_table(std::FILE* f, const table& t) {
 }
 
 inline void write_markdown(std::FILE* f, const report& r) {
-    std::fprintf(f, "# lowbit-explore\n\n%s\n\n## Machine\n\n", markdown_cell(r.workload).c_str());
+    std::fprintf(f, "# lowbit-explore\n\n%s\n\n## Machine\n\n", tools::markdown_text(r.workload).c_str());
     write_markdown_table(f, {{"", ""}, [&] {
                                  std::vector<std::vector<std::string>> rows;
                                  for (const auto& [k, v] : machine_lines(r.host)) rows.push_back({k, v});
@@ -156,26 +156,12 @@ inline void write_markdown(std::FILE* f, const report& r) {
                              }()});
     std::fprintf(f, "\n## Size and error (every layer)\n\n");
     write_markdown_table(f, size_error_table(r));
-    std::fprintf(f, "\n## Kernels (layer %s, GOP/s)\n\n", markdown_cell(r.timed_layer).c_str());
+    std::fprintf(f, "\n## Kernels (layer %s, one thread, GOP/s)\n\n", tools::markdown_text(r.timed_layer).c_str());
     write_markdown_table(f, kernel_table(r));
-    std::fprintf(f, "\n%s", notes_text());
+    std::fprintf(f, "\n%s", tools::markdown_text(notes_text(r)).c_str());
 }
 
 // ---- JSON
-
-inline std::string json_string(const std::string& s) {
-    std::string out = "\"";
-    for (const char c : s) {
-        if (c == '"' || c == '\\') out += '\\', out += c;
-        else if (static_cast<unsigned char>(c) < 0x20) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
-            out += buf;
-        }
-        else out += c;
-    }
-    return out + "\"";
-}
 
 // A finite number, or null (JSON has no infinity: the SQNR of an exact scheme).
 inline std::string json_number(double v) { return std::isfinite(v) ? format("%.9g", v) : "null"; }
@@ -192,24 +178,25 @@ inline std::string json_throughput(const machine& m, const throughput& t, bool h
 
 inline void write_json(std::FILE* f, const report& r) {
     const machine& m = r.host;
-    std::fprintf(f, "{\n  \"workload\": %s,\n  \"timed_layer\": %s,\n  \"batch\": %lld,\n", json_string(r.workload).c_str(), json_string(r.timed_layer).c_str(),
+    std::fprintf(f, "{\n  \"workload\": %s,\n  \"timed_layer\": %s,\n  \"batch\": %lld,\n", tools::json_string(r.workload).c_str(), tools::json_string(r.timed_layer).c_str(),
                  static_cast<long long>(r.batch));
     std::fprintf(f, "  \"machine\": {\"cpu\": %s, \"features\": %s, \"arch_tag\": %s, \"int8_instruction\": %s, \"int8_gops\": %s, ",
-                 json_string(m.cpu).c_str(), json_string(m.features).c_str(), json_string(m.arch_tag).c_str(), json_string(m.int8_instruction).c_str(),
+                 tools::json_string(m.cpu).c_str(), tools::json_string(m.features).c_str(), tools::json_string(m.arch_tag).c_str(), tools::json_string(m.int8_instruction).c_str(),
                  json_rate(m.int8_gops).c_str());
-    std::fprintf(f, "\"f32_instruction\": %s, \"f32_gflops\": %s, \"dram_read_gbps\": %s, \"l3_read_gbps\": %s},\n  \"schemes\": [\n",
-                 json_string(m.f32_instruction).c_str(), json_rate(m.f32_gflops).c_str(), json_rate(m.dram_gbps).c_str(), json_rate(m.l3_gbps).c_str());
+    std::fprintf(f, "\"f32_instruction\": %s, \"f32_gflops\": %s, \"dram_read_gbps\": %s, \"l3_read_gbps\": %s, \"l3_cache_bytes\": %llu},\n  \"schemes\": [\n",
+                 tools::json_string(m.f32_instruction).c_str(), json_rate(m.f32_gflops).c_str(), json_rate(m.dram_gbps).c_str(), json_rate(m.l3_gbps).c_str(),
+                 static_cast<unsigned long long>(m.l3_cache_bytes));
     for (std::size_t i = 0; i < r.schemes.size(); ++i) {
         const scheme_report& s = r.schemes[i];
         const kernel_figures& k = s.kernel;
-        std::fprintf(f, "    {\"name\": %s, \"family\": %s, \"bits_per_weight\": %s, \"bytes\": %llu, \"weights\": %llu,\n", json_string(s.name).c_str(),
-                     json_string(s.family).c_str(), json_number(s.bits_per_weight).c_str(), static_cast<unsigned long long>(s.bytes),
+        std::fprintf(f, "    {\"name\": %s, \"family\": %s, \"bits_per_weight\": %s, \"bytes\": %llu, \"weights\": %llu,\n", tools::json_string(s.name).c_str(),
+                     tools::json_string(s.family).c_str(), json_number(s.bits_per_weight).c_str(), static_cast<unsigned long long>(s.bytes),
                      static_cast<unsigned long long>(s.weights));
         std::fprintf(f, "     \"sqnr_db\": %s, \"max_abs_error\": %s, \"cosine\": %s, \"output_rel_error\": %s, \"quantize_gbps\": %s,\n",
                      json_number(s.error.sqnr_db).c_str(), json_number(s.error.max_abs).c_str(), json_number(s.error.cosine).c_str(),
                      json_number(s.error.output_rel).c_str(), json_rate(s.quantize_gbps).c_str());
         std::fprintf(f, "     \"kernel\": {\"name\": %s, \"exists\": %s, \"gemv_hot\": %s, \"gemv_cold\": %s, \"gemm_hot\": %s, \"gemm_cold\": %s}}%s\n",
-                     json_string(k.name).c_str(), k.exists ? "true" : "false", json_throughput(m, k.gemv_hot, true).c_str(),
+                     tools::json_string(k.name).c_str(), k.exists ? "true" : "false", json_throughput(m, k.gemv_hot, true).c_str(),
                      json_throughput(m, k.gemv_cold, false).c_str(), json_throughput(m, k.gemm_hot, true).c_str(),
                      json_throughput(m, k.gemm_cold, false).c_str(), i + 1 < r.schemes.size() ? "," : "");
     }

@@ -1,9 +1,10 @@
 // The schemes lowbit-explore compares, and what it measures of each: size, error over every layer
 // of the workload, quantize throughput, and the integer kernel's throughput.
 //
-// Kernels are timed on the workload's first layer (4096 x 4096 by default: its weights fit in L3 at
-// every width, so "hot" means in cache), on one thread, for M = 1 (GEMV) and M = batch (GEMM):
-//   hot   the same packed weights every call (after two warm-up calls), about 2 ms of calls per run;
+// Kernels are timed on the workload's timed layer (choose_timed_layer: the largest whose int8 weights
+// fit in the L3 cache, 4096 x 4096 by default), on one thread, for M = 1 (GEMV) and M = batch (GEMM):
+//   hot   the same packed weights every call (after two warm-up calls), about 2 ms of calls per run:
+//         from cache when the packed layer fits (the report gives both sizes);
 //   cold  round robin over copies of the packed weights that add up to at least 512 MiB, so every
 //         call reads its weights from DRAM (up to 31 timed calls; none for a layer that would need
 //         more than 1024 copies).
@@ -44,7 +45,7 @@ kernel_figures time_kernel(std::string name, const Packed& packed, Run run, cons
     kernel_figures k;
     k.name = std::move(name);
     k.exists = true;
-    const layer& l = wl.layers.front();
+    const layer& l = wl.layers[wl.timed];
     std::vector<float> y(static_cast<std::size_t>(wl.batch * l.rows));
     const double bytes = static_cast<double>(packed.bytes());
     // A layer so small that it would take over 1024 copies to fill cold_bytes gets no cold figure:
@@ -55,13 +56,15 @@ kernel_figures time_kernel(std::string name, const Packed& packed, Run run, cons
     for (const std::int64_t m : {std::int64_t{1}, wl.batch}) {
         const double ops = 2.0 * static_cast<double>(m * l.cols * l.rows);
         // Hot: each timed run repeats the call for about 2 ms (a GEMV from cache takes ~0.1 ms,
-        // too short to time one by one).
+        // too short to time one by one). The L3 probe runs first: the warm-up calls then bring the
+        // weights back into the cache it filled.
+        const double l3 = probes.l3.measure(3).median;
         const timing warm = time_runs(2, [&](int) { run(packed, l.activations.data(), m, y.data()); });
         const int calls = static_cast<int>(std::clamp(0.002 / std::max(warm.min, 1e-9), 1.0, 1000.0));
         const timing hot_t = time_runs(opt.hot_runs, [&](int) {
             for (int c = 0; c < calls; ++c) run(packed, l.activations.data(), m, y.data());
         });
-        throughput hot{rate_of(ops * calls * 1e-9, hot_t), bytes, ops, true, probes.l3.measure(3).median};
+        throughput hot{rate_of(ops * calls * 1e-9, hot_t), bytes, ops, true, l3};
         (m == 1 ? k.gemv_hot : k.gemm_hot) = hot;
         if (!cold_measured) continue;
         // Cold: one untimed pass brings every copy through memory once; then the timed calls, in
@@ -96,18 +99,18 @@ scheme_report evaluate_scheme(const char* name, const workload& wl, const run_op
     }
     r.error = sums.figures();
     r.bits_per_weight = 8.0 * static_cast<double>(r.bytes) / static_cast<double>(r.weights);
-    const layer& first = wl.layers.front();
-    const matrix_view<const float> w0(first.weights.data(), first.rows, first.cols);
-    r.quantize_gbps = rate_of(detail::float_gb(first), time_runs(opt.quantize_runs, [&](int) { (void)quantize<Scheme>(w0); }));
+    const layer& timed = wl.layers[wl.timed];
+    const matrix_view<const float> w0(timed.weights.data(), timed.rows, timed.cols);
+    r.quantize_gbps = rate_of(detail::float_gb(timed), time_runs(opt.quantize_runs, [&](int) { (void)quantize<Scheme>(w0); }));
     if constexpr (gemm::has_kernel_v<Scheme>) {
         const auto packed = gemm::pack_tensor(quantize<Scheme>(w0));
         using packed_t = std::decay_t<decltype(packed)>;
         if constexpr (std::is_same_v<packed_t, gemm::packed_s8>)
             r.kernel = detail::time_kernel(std::string("linear_w8a8 ") + arch::native::name, packed,
-                                           [&](const packed_t& p, const float* x, std::int64_t m, float* y) { gemm::linear_w8a8(x, first.cols, m, p, y, first.rows); }, wl, opt, probes);
+                                           [&](const packed_t& p, const float* x, std::int64_t m, float* y) { gemm::linear_w8a8(x, timed.cols, m, p, y, timed.rows); }, wl, opt, probes);
         else
             r.kernel = detail::time_kernel(std::string("linear_a8 ") + arch::native::name, packed,
-                                           [&](const packed_t& p, const float* x, std::int64_t m, float* y) { gemm::linear_a8(x, first.cols, m, p, y, first.rows); }, wl, opt, probes);
+                                           [&](const packed_t& p, const float* x, std::int64_t m, float* y) { gemm::linear_a8(x, timed.cols, m, p, y, timed.rows); }, wl, opt, probes);
     } else {
         r.kernel.name = "no kernel yet";
     }
@@ -132,15 +135,15 @@ scheme_report evaluate_gguf(const workload& wl, const run_options& opt, read_pro
     }
     r.error = sums.figures();
     r.bits_per_weight = 8.0 * static_cast<double>(r.bytes) / static_cast<double>(r.weights);
-    const layer& first = wl.layers.front();
-    std::vector<std::byte> q0(static_cast<std::size_t>(first.rows) * Type::row_bytes(first.cols));
-    r.quantize_gbps = rate_of(detail::float_gb(first), time_runs(opt.quantize_runs, [&](int) {
-                                  gguf::quantize_rows<Type>(first.weights.data(), first.rows, first.cols, q0.data(), q0.size());
+    const layer& timed = wl.layers[wl.timed];
+    std::vector<std::byte> q0(static_cast<std::size_t>(timed.rows) * Type::row_bytes(timed.cols));
+    r.quantize_gbps = rate_of(detail::float_gb(timed), time_runs(opt.quantize_runs, [&](int) {
+                                  gguf::quantize_rows<Type>(timed.weights.data(), timed.rows, timed.cols, q0.data(), q0.size());
                               }));
-    const auto packed = gemm::repack_gguf<Type>(q0.data(), q0.size(), first.rows, first.cols);
+    const auto packed = gemm::repack_gguf<Type>(q0.data(), q0.size(), timed.rows, timed.cols);
     using packed_t = std::decay_t<decltype(packed)>;
     r.kernel = detail::time_kernel(std::string("linear_a8 ") + arch::native::name, packed,
-                                   [&](const packed_t& p, const float* x, std::int64_t m, float* y) { gemm::linear_a8(x, first.cols, m, p, y, first.rows); }, wl, opt, probes);
+                                   [&](const packed_t& p, const float* x, std::int64_t m, float* y) { gemm::linear_a8(x, timed.cols, m, p, y, timed.rows); }, wl, opt, probes);
     return r;
 }
 

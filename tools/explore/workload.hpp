@@ -7,6 +7,7 @@
 // channels 20x larger, as LLM activations have. `divisor` shrinks every dimension (tests).
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <random>
@@ -26,8 +27,9 @@ struct layer {
 
 struct workload {
     std::string source;         // what the weights are, for the report
-    std::vector<layer> layers;  // the first one's kernels are timed
+    std::vector<layer> layers;
     std::int64_t batch = 0;     // activation rows
+    std::size_t timed = 0;      // the layer whose kernels are timed (choose_timed_layer)
 };
 
 namespace detail {
@@ -40,7 +42,10 @@ public:
     explicit deterministic_source(unsigned seed) : gen_(seed) {}
 
     double uniform() { return (static_cast<double>(gen_() >> 11) + 0.5) * 0x1p-53; }  // in (0, 1)
-    std::size_t index(std::size_t n) { return static_cast<std::size_t>(gen_() % n); }
+    std::size_t index(std::size_t n) {
+        if (n == 0) lowbit::detail::fail("deterministic_source::index: no index below 0");
+        return static_cast<std::size_t>(gen_() % n);
+    }
 
     // Student-t with 4 degrees of freedom, by its quantile function: with a = 4 p (1 - p),
     // t = sign(p - 1/2) 2 sqrt(cos(acos(sqrt(a)) / 3) / sqrt(a) - 1).
@@ -59,9 +64,13 @@ private:
     std::mt19937_64 gen_;
 };
 
+// Gain 1 on every channel but min(6, cols) distinct ones, which get `outlier`.
 inline std::vector<float> channel_gains(deterministic_source& src, std::int64_t cols, float outlier) {
     std::vector<float> gain(static_cast<std::size_t>(cols), 1.0f);
-    for (int i = 0; i < 6; ++i) gain[src.index(gain.size())] = outlier;
+    for (std::size_t drawn = 0; drawn < std::min<std::size_t>(6, gain.size());) {
+        float& g = gain[src.index(gain.size())];
+        if (g != outlier) g = outlier, ++drawn;
+    }
     return gain;
 }
 
@@ -83,10 +92,11 @@ inline std::vector<float> llm_activations(std::int64_t batch, std::int64_t cols,
     return x;
 }
 
-// divisor 1: 4096 x 4096 and 11008 x 4096, 64 activation rows. cols stays a multiple of 256 (the
-// k-quant block) for every divisor up to 16.
+// divisor 1: 4096 x 4096 and 11008 x 4096, 64 activation rows. The divisor is a power of two up to
+// 16, which divides both 4096 and 11008 and leaves cols a multiple of 256 (the k-quant block).
 inline workload default_workload(std::int64_t divisor = 1) {
-    if (divisor < 1 || divisor > 16) lowbit::detail::fail("default_workload: divisor ", divisor, " is not 1 to 16");
+    if (divisor < 1 || divisor > 16 || (divisor & (divisor - 1)) != 0)
+        lowbit::detail::fail("default_workload: divisor ", divisor, " is not 1, 2, 4, 8 or 16");
     const std::int64_t cols = 4096 / divisor;
     workload w;
     w.source = divisor == 1 ? "built-in LLM-shaped layers" : "built-in LLM-shaped layers, 1/" + std::to_string(divisor) + " size";
@@ -95,6 +105,22 @@ inline workload default_workload(std::int64_t divisor = 1) {
     w.batch = 64;
     for (layer& l : w.layers) l.activations = llm_activations(w.batch, cols, 44);
     return w;
+}
+
+// The layer whose kernels are timed: the largest whose int8 weights (a byte each) fit in
+// `cache_bytes`, so that "hot" runs read from cache; the smallest when none fits or the cache
+// size is unknown (0). The first of equals.
+inline std::size_t choose_timed_layer(const workload& w, std::uint64_t cache_bytes) {
+    if (w.layers.empty()) lowbit::detail::fail("choose_timed_layer: the workload has no layer");
+    const auto size = [&](std::size_t i) { return static_cast<std::uint64_t>(w.layers[i].rows * w.layers[i].cols); };
+    std::size_t best = 0;
+    bool fits = size(0) <= cache_bytes;
+    for (std::size_t i = 1; i < w.layers.size(); ++i) {
+        const bool f = size(i) <= cache_bytes;
+        if (f && (!fits || size(i) > size(best))) best = i, fits = true;
+        else if (!f && !fits && size(i) < size(best)) best = i;
+    }
+    return best;
 }
 
 }  // namespace lowbit::explore

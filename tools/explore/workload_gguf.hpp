@@ -1,10 +1,12 @@
 // lowbit-explore's workload from a GGUF file: its 2-D tensors (or the one named), decoded to float
 // from F32 / F16 / BF16 or from any block type lowbit has a codec for. A GGUF file holds no
 // activations, so each layer gets the built-in LLM-like ones (outlier channels) of its width.
-// Tensors the schemes cannot take (columns not a multiple of 256, the k-quant block) or of a type
-// lowbit cannot decode are left out and named in `skipped`.
+// Tensors the schemes cannot take (empty, columns not a multiple of 256 - the k-quant block - or
+// beyond the kernels' limit) or of a type lowbit cannot decode are left out and named in `skipped`.
+// Names are passed through clean_text: a file's bytes reach the terminal and the reports.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -16,6 +18,8 @@
 #include "lowbit/core/half.hpp"
 #include "lowbit/formats/gguf/file_reader.hpp"
 #include "lowbit/formats/gguf/runtime_type.hpp"
+#include "lowbit/gemm/packed_s8.hpp"
+#include "../text.hpp"
 #include "workload.hpp"
 
 namespace lowbit::explore {
@@ -54,46 +58,78 @@ inline std::vector<float> decode(const gguf::reader& in, const gguf::tensor_info
         gguf::dequantize_rows(t.type, src, static_cast<std::size_t>(t.bytes), rows, cols, out.data(), out.size());
     }
     for (float v : out)
-        if (!std::isfinite(v)) lowbit::detail::fail("tensor ", t.name, " holds NaN or Inf");
+        if (!std::isfinite(v)) lowbit::detail::fail("tensor ", tools::clean_text(t.name), " holds NaN or Inf");
     return out;
 }
 
-// Half of the physical memory: the decoded floats of every layer are held at once.
+// Why lowbit-explore cannot take a tensor, or "" when it can.
+inline std::string unusable(const gguf::tensor_info& t) {
+    if (!is_matrix(t)) return "not 2-D";
+    if (!decodable(t.type)) return std::string("type ") + gguf::name_of(t.type) + " cannot be decoded";
+    if (t.elements() < 1) return "empty (no elements)";
+    if (t.cols() % 256 != 0) return std::to_string(t.cols()) + " columns, not a multiple of 256 (the k-quant block)";
+    if (t.cols() > gemm::max_k) return std::to_string(t.cols()) + " columns, more than the kernels take (" + std::to_string(gemm::max_k) + ")";
+    return "";
+}
+
+// The most memory a run holds at once, in bytes: every layer's floats and activations, then for
+// the largest layer its quantized copy (at most 8.5 bits a weight), the dequantized copy and the
+// difference the output error is computed from, its outputs, and the timing's packed weights with
+// their cold copies (options.cold_bytes and one more), beside the read probes.
+inline std::uint64_t peak_bytes(const std::vector<const gguf::tensor_info*>& chosen, std::int64_t batch, std::uint64_t cold_bytes,
+                                std::uint64_t probe_bytes) {
+    std::uint64_t held = 0, largest = 0, largest_rows = 0;
+    for (const gguf::tensor_info* t : chosen) {
+        const auto n = static_cast<std::uint64_t>(t->rows()) * static_cast<std::uint64_t>(t->cols());
+        held += 4 * n + 4 * static_cast<std::uint64_t>(batch) * static_cast<std::uint64_t>(t->cols());
+        largest = std::max(largest, n);
+        largest_rows = std::max(largest_rows, static_cast<std::uint64_t>(t->rows()));
+    }
+    const std::uint64_t packed = largest + largest / 8;
+    return held + packed + 8 * largest + 8 * static_cast<std::uint64_t>(batch) * largest_rows + cold_bytes + 2 * packed + probe_bytes;
+}
+
+// Three quarters of the physical memory.
 inline std::uint64_t memory_budget() {
     const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
-    return pages > 0 && page > 0 ? static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page) / 2 : std::uint64_t{8} << 30;
+    return pages > 0 && page > 0 ? static_cast<std::uint64_t>(pages) / 4 * 3 * static_cast<std::uint64_t>(page) : std::uint64_t{8} << 30;
 }
 
 }  // namespace detail
 
-inline gguf_workload load_gguf_workload(const std::string& path, const std::string& tensor, std::int64_t batch) {
+// `cold_bytes` and `probe_bytes`: what the run's timing and read probes will take (peak_bytes).
+inline gguf_workload load_gguf_workload(const std::string& path, const std::string& tensor, std::int64_t batch, std::uint64_t cold_bytes,
+                                        std::uint64_t probe_bytes) {
     const gguf::reader in(path);
+    const std::string shown_path = tools::clean_text(path);
     gguf_workload g;
     std::vector<const gguf::tensor_info*> chosen;
     if (!tensor.empty()) {
         const gguf::tensor_info* t = in.find(tensor);
-        if (t == nullptr) lowbit::detail::fail(path, ": no tensor named '", tensor, "'");
-        if (!detail::is_matrix(*t)) lowbit::detail::fail(path, ": tensor ", tensor, " is not 2-D");
-        if (!detail::decodable(t->type)) lowbit::detail::fail(path, ": tensor ", tensor, " has type ", gguf::name_of(t->type), ", which lowbit cannot decode");
-        if (t->cols() % 256 != 0) lowbit::detail::fail(path, ": tensor ", tensor, " has ", t->cols(), " columns, not a multiple of 256 (the k-quant block)");
+        if (t == nullptr) lowbit::detail::fail(shown_path, ": no tensor named '", tools::clean_text(tensor), "'");
+        const std::string why = detail::unusable(*t);
+        if (!why.empty()) lowbit::detail::fail(shown_path, ": tensor ", tools::clean_text(tensor), " cannot be taken: ", why);
         chosen.push_back(t);
     } else {
         for (const gguf::tensor_info& t : in.tensors()) {
             if (!detail::is_matrix(t)) continue;
-            if (!detail::decodable(t.type)) g.skipped.push_back(t.name + ": type " + gguf::name_of(t.type) + " cannot be decoded");
-            else if (t.cols() % 256 != 0) g.skipped.push_back(t.name + ": " + std::to_string(t.cols()) + " columns, not a multiple of 256");
-            else chosen.push_back(&t);
+            const std::string why = detail::unusable(t);
+            if (why.empty()) chosen.push_back(&t);
+            else g.skipped.push_back(tools::clean_text(t.name) + ": " + why);
         }
-        if (chosen.empty()) lowbit::detail::fail(path, ": no 2-D tensor that lowbit-explore can take (F32, F16, BF16 or a block type, columns a multiple of 256)");
+        if (chosen.empty())
+            lowbit::detail::fail(shown_path, ": no 2-D tensor that lowbit-explore can take (F32, F16, BF16 or a block type, 256 to ",
+                                 gemm::max_k, " columns, a multiple of 256)");
     }
-    std::uint64_t floats = 0;
-    for (const gguf::tensor_info* t : chosen) floats += static_cast<std::uint64_t>(t->elements());
-    if (floats * sizeof(float) > detail::memory_budget())
-        lowbit::detail::fail(path, ": the chosen tensors take ", floats * sizeof(float) >> 20, " MiB as floats, more than half the memory; pick one with --tensor");
+    const std::uint64_t peak = detail::peak_bytes(chosen, batch, cold_bytes, probe_bytes), budget = detail::memory_budget();
+    if (peak > budget)
+        lowbit::detail::fail(shown_path, ": the chosen tensors need about ", peak >> 20, " MiB, more than three quarters of the memory (", budget >> 20,
+                             " MiB); pick one with --tensor");
     g.wl.batch = batch;
-    g.wl.source = path + ": " + std::to_string(chosen.size()) + (chosen.size() == 1 ? " tensor" : " tensors") + ", built-in activations";
+    g.wl.source = shown_path + ": " + std::to_string(chosen.size()) + (chosen.size() == 1 ? " tensor" : " tensors") + ", built-in activations";
     for (const gguf::tensor_info* t : chosen) {
-        layer l{t->name + " " + std::to_string(t->rows()) + "x" + std::to_string(t->cols()) + " " + gguf::name_of(t->type), t->rows(), t->cols(), detail::decode(in, *t), {}};
+        layer l{tools::clean_text(t->name) + " " + std::to_string(t->rows()) + "x" + std::to_string(t->cols()) + " " + gguf::name_of(t->type), t->rows(), t->cols(),
+                detail::decode(in, *t), {}};
         l.activations = llm_activations(batch, l.cols, 44);
         g.wl.layers.push_back(std::move(l));
     }

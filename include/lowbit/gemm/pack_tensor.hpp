@@ -8,7 +8,7 @@
 //     int8, symmetric, per channel (axis 0)           -> packed_s8    (linear_w8a8, linear_weight_only)
 //     8 bits per group of 32 / 64 / 128, symmetric    -> packed_s8g   (linear_a8)
 //     4 bits per group of 32 / 64 / 128, symmetric     -> packed_s4    (linear_a8, linear_weight_only)
-//       or affine (unsigned codes, a zero point per group)
+//       or affine (a zero point per group, on a signed or unsigned grid)
 // Scales are decoded to f32 (exact for f16 and bf16 storage). Every other scheme (3 and 2 bits,
 // per-tensor, per-channel 4 bits, ...) has no kernel yet and does not compile here.
 #pragma once
@@ -49,7 +49,8 @@ auto pack_tensor(const quantized_tensor<Scheme>& q) {
     if (n < 1 || k < 1) lowbit::detail::fail("pack_tensor: the tensor is ", n, " x ", k, "; both must be at least 1");
     std::vector<float> scales(static_cast<std::size_t>(q.group_count()));
     for (index_t g = 0; g < q.group_count(); ++g) scales[static_cast<std::size_t>(g)] = q.scale(g);
-    // Symmetric codes are stored signed; the grouped kernels take them offset to unsigned.
+    // Signed codes (symmetric, or affine on a signed grid) are offset to the unsigned ones the
+    // grouped kernels take; an affine scheme's zero points move with them, code - zero unchanged.
     constexpr int offset = Scheme::bits::is_signed && traits::bits == 4 ? 8 : 0;
     std::vector<std::uint8_t> codes(static_cast<std::size_t>(n * k));
     for (index_t r = 0; r < n; ++r)
@@ -60,7 +61,7 @@ auto pack_tensor(const quantized_tensor<Scheme>& q) {
         return pack_s8g(reinterpret_cast<const std::int8_t*>(codes.data()), k, n, k, traits::group, scales.data());
     } else if constexpr (Scheme::has_zero_point) {
         std::vector<std::uint8_t> zero_points(scales.size());
-        for (index_t g = 0; g < q.group_count(); ++g) zero_points[static_cast<std::size_t>(g)] = static_cast<std::uint8_t>(q.zero_point(g));
+        for (index_t g = 0; g < q.group_count(); ++g) zero_points[static_cast<std::size_t>(g)] = static_cast<std::uint8_t>(q.zero_point(g) + offset);
         return pack_s4(codes.data(), k, n, k, traits::group, scales.data(), zero_points.data());
     } else {
         return pack_s4(codes.data(), k, n, k, traits::group, scales.data());
