@@ -195,16 +195,16 @@ LOWBIT_ALWAYS_INLINE void grouped_tile(const grouped_tile_args<Packed>& t) {
     const Packed& w = *t.w;
     const std::int64_t group = w.group, code_bytes = w.code_bytes(), panel_bytes = w.panel_bytes();
     // The byte offset of vector v in a chunk or among a record's per-channel values.
-    const auto offset = [&](int v, std::int64_t per_channel) { return (v / per_panel) * panel_bytes + (v % per_panel) * Ops::lanes * per_channel; };
+    const auto offset = [&](int v, std::int64_t per_channel) LOWBIT_INLINE_LAMBDA { return (v / per_panel) * panel_bytes + (v % per_panel) * Ops::lanes * per_channel; };
     vi level_table = Ops::zero_i();  // L[c] + 128 for c = 0..15 in every 16-byte lane
     if constexpr (levels) level_table = Ops::byte_table(level_codes<Packed>().data());
     grouped_row<Ops> s0{}, s1{}, s2{};
-    const auto each_row = [&](auto&& f) {
+    const auto each_row = [&](auto&& f) LOWBIT_INLINE_LAMBDA {
         f(s0, 0);
         if constexpr (MR > 1) f(s1, 1);
         if constexpr (MR > 2) f(s2, 2);
     };
-    each_row([&](grouped_row<Ops>& s, int) { s.a0 = s.a1 = Ops::zero_f(); });
+    each_row([&](grouped_row<Ops>& s, int) LOWBIT_INLINE_LAMBDA { s.a0 = s.a1 = Ops::zero_f(); });
     // A GEMV's tile prefetches its own stream (panels lie back to back, so it runs on across panel
     // ends), prefetch_distance ahead, non-temporally. With more rows, the first row tile of a block pulls
     // the next block into L2, where the later row tiles find it (M = 8, 4096^2: Q8_0 417 against
@@ -215,7 +215,7 @@ LOWBIT_ALWAYS_INLINE void grouped_tile(const grouped_tile_args<Packed>& t) {
         const std::uint8_t* rec = w.record(t.panel, g);
         ahead.step();
         next_block.step();
-        each_row([&](grouped_row<Ops>& s, int) { s.l0 = s.l1 = s.h0 = s.h1 = Ops::zero_i(); });
+        each_row([&](grouped_row<Ops>& s, int) LOWBIT_INLINE_LAMBDA { s.l0 = s.l1 = s.h0 = s.h1 = Ops::zero_i(); });
         // The chunks of 32 k (or of a smaller group) at a time, unrolled: the dot of 8-bit codes
         // loses a branch per chunk (Q8_0 GEMV from L3, 4096^2: 112 -> 130 GOP/s).
         constexpr std::int64_t unrolled = chunks_unrolled<Packed>();
@@ -241,7 +241,7 @@ LOWBIT_ALWAYS_INLINE void grouped_tile(const grouped_tile_args<Packed>& t) {
                         c0 = Ops::or_(c0, Ops::template top_bits<1, 2>(top0, high + h));
                         if constexpr (nv > 1) c1 = Ops::or_(c1, Ops::template top_bits<1, 2>(top1, high + h));
                     }
-                    each_row([&](grouped_row<Ops>& s, int r) {
+                    each_row([&](grouped_row<Ops>& s, int r) LOWBIT_INLINE_LAMBDA {
                         const vi q = Ops::broadcast(four(t.q + r * t.ldq + g * group + 4 * h));
                         if (h % 2 == 0) {
                             s.l0 = Ops::dot(s.l0, c0, q);
@@ -279,7 +279,7 @@ LOWBIT_ALWAYS_INLINE void grouped_tile(const grouped_tile_args<Packed>& t) {
                         ch1 = Ops::lookup(level_table, ch1);
                     }
                 }
-                each_row([&](grouped_row<Ops>& s, int r) {
+                each_row([&](grouped_row<Ops>& s, int r) LOWBIT_INLINE_LAMBDA {
                     const std::int8_t* qr = t.q + r * t.ldq + g * group + 8 * i;
                     const vi ql = Ops::broadcast(four(qr)), qh = Ops::broadcast(four(qr + 4));
                     s.l0 = code_dot<Ops, byte_codes>(s.l0, cl0, ql);
@@ -290,7 +290,7 @@ LOWBIT_ALWAYS_INLINE void grouped_tile(const grouped_tile_args<Packed>& t) {
                     }
                 });
             } else {  // even chunks into l, odd ones into h
-                each_row([&](grouped_row<Ops>& s, int r) {
+                each_row([&](grouped_row<Ops>& s, int r) LOWBIT_INLINE_LAMBDA {
                     const vi q = Ops::broadcast(four(t.q + r * t.ldq + g * group + 4 * i));
                     if (i % 2 == 0) {
                         s.l0 = Ops::dot8(s.l0, b0, q);
@@ -303,10 +303,10 @@ LOWBIT_ALWAYS_INLINE void grouped_tile(const grouped_tile_args<Packed>& t) {
             }
         }
         // Per-block activations scale the group's factors by the row's block scale first.
-        const auto by_block = [&](vf v, int r) { return t.group_scales != nullptr ? Ops::mul(v, Ops::set_f(t.group_scales[r * t.ldg + g])) : v; };
+        const auto by_block = [&](vf v, int r) LOWBIT_INLINE_LAMBDA { return t.group_scales != nullptr ? Ops::mul(v, Ops::set_f(t.group_scales[r * t.ldg + g])) : v; };
         if constexpr (k4 || k2) {  // s = fl(d sc), -mn = fl(dmin (-m)); acc = fma(P, s, acc), then fma(A, -mn, acc)
             const std::uint8_t* hd = w.head(t.panel, g);
-            const auto terms = [&](int v, vf& scale, vf& negative_min) {
+            const auto terms = [&](int v, vf& scale, vf& negative_min) LOWBIT_INLINE_LAMBDA {
                 vi sc, m;
                 vf d, dmin;
                 if constexpr (k4) {  // sc and m bytes in the record, d and dmin at the start of the head
@@ -327,7 +327,7 @@ LOWBIT_ALWAYS_INLINE void grouped_tile(const grouped_tile_args<Packed>& t) {
             vf scale0, min0, scale1, min1;
             terms(0, scale0, min0);
             if constexpr (nv > 1) terms(1, scale1, min1);
-            each_row([&](grouped_row<Ops>& s, int r) {
+            each_row([&](grouped_row<Ops>& s, int r) LOWBIT_INLINE_LAMBDA {
                 const vf a = Ops::to_float(Ops::broadcast(t.group_sums[r * t.ldg + g]));
                 s.a0 = Ops::fma(a, by_block(min0, r), Ops::fma(Ops::to_float(Ops::add(s.l0, s.h0)), by_block(scale0, r), s.a0));
                 if constexpr (nv > 1) s.a1 = Ops::fma(a, by_block(min1, r), Ops::fma(Ops::to_float(Ops::add(s.l1, s.h1)), by_block(scale1, r), s.a1));
@@ -339,7 +339,7 @@ LOWBIT_ALWAYS_INLINE void grouped_tile(const grouped_tile_args<Packed>& t) {
             vf scale1 = scale0;
             if constexpr (nv > 1) scale1 = Ops::mul(Ops::load_scales(hd + Packed::d_offset + offset(1, 2), fp16{}), Ops::to_float(Ops::load_s8(sc + offset(1, 1))));
             const vi z = Ops::broadcast(Packed::zero_point);
-            each_row([&](grouped_row<Ops>& s, int r) {
+            each_row([&](grouped_row<Ops>& s, int r) LOWBIT_INLINE_LAMBDA {
                 const vi a = Ops::broadcast(t.group_sums[r * t.ldg + g]);
                 s.a0 = Ops::fma(Ops::to_float(Ops::sub(Ops::add(s.l0, s.h0), Ops::mullo(z, a))), by_block(scale0, r), s.a0);
                 if constexpr (nv > 1) s.a1 = Ops::fma(Ops::to_float(Ops::sub(Ops::add(s.l1, s.h1), Ops::mullo(z, a))), by_block(scale1, r), s.a1);
@@ -354,7 +354,7 @@ LOWBIT_ALWAYS_INLINE void grouped_tile(const grouped_tile_args<Packed>& t) {
                 scale1 = Ops::load_scales(tail + offset(1, sizeof(Scale)), Scale{});
                 min1 = Ops::load_scales(tail + scale_bytes + offset(1, sizeof(Scale)), Scale{});
             }
-            each_row([&](grouped_row<Ops>& s, int r) {
+            each_row([&](grouped_row<Ops>& s, int r) LOWBIT_INLINE_LAMBDA {
                 const vf a = Ops::to_float(Ops::broadcast(t.group_sums[r * t.ldg + g]));
                 s.a0 = Ops::fma(a, by_block(min0, r), Ops::fma(Ops::to_float(Ops::add(s.l0, s.h0)), by_block(scale0, r), s.a0));
                 if constexpr (nv > 1) s.a1 = Ops::fma(a, by_block(min1, r), Ops::fma(Ops::to_float(Ops::add(s.l1, s.h1)), by_block(scale1, r), s.a1));
@@ -370,14 +370,14 @@ LOWBIT_ALWAYS_INLINE void grouped_tile(const grouped_tile_args<Packed>& t) {
                 z0 = Ops::sub(Ops::load_zero_points(tail + scale_bytes + offset(0, 1)), Ops::broadcast(offset_left));
                 if constexpr (nv > 1) z1 = Ops::sub(Ops::load_zero_points(tail + scale_bytes + offset(1, 1)), Ops::broadcast(offset_left));
             }
-            each_row([&](grouped_row<Ops>& s, int r) {
+            each_row([&](grouped_row<Ops>& s, int r) LOWBIT_INLINE_LAMBDA {
                 const vi a = Ops::broadcast(t.group_sums[r * t.ldg + g]);
                 s.a0 = Ops::fma(Ops::to_float(Ops::sub(Ops::add(s.l0, s.h0), Ops::mullo(z0, a))), by_block(scale0, r), s.a0);
                 if constexpr (nv > 1) s.a1 = Ops::fma(Ops::to_float(Ops::sub(Ops::add(s.l1, s.h1), Ops::mullo(z1, a))), by_block(scale1, r), s.a1);
             });
         }
     }
-    each_row([&](grouped_row<Ops>& s, int r) {
+    each_row([&](grouped_row<Ops>& s, int r) LOWBIT_INLINE_LAMBDA {
         const vf sa = Ops::set_f(t.row_scales[r]);
         Ops::store(t.out + r * t.ldo, Ops::mul(s.a0, sa));
         if constexpr (nv > 1) Ops::store(t.out + r * t.ldo + Ops::lanes, Ops::mul(s.a1, sa));
