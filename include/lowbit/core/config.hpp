@@ -15,7 +15,7 @@
 
 // The same for a lambda inside a hot kernel, written after its parameter list. At -O2, g++ 12
 // calls a kernel's per-row lambdas out of line, and the accumulators they take by reference then
-// live in memory for the whole loop (measured: the grouped GEMM at M = 64 ran at 0.6x its -O3
+// live in memory for the whole loop (measured: the grouped GEMM at M = 64 ran at 0.4-0.55x its -O3
 // speed).
 #if defined(__GNUC__)
 #define LOWBIT_INLINE_LAMBDA __attribute__((always_inline))

@@ -107,10 +107,10 @@ LOWBIT_ALWAYS_INLINE void w8f_tile(const w8f_args& t) {
     constexpr int per_panel = panel_cols / Ops::lanes, nv = NP * per_panel;
     const std::int64_t panel_bytes = t.k4 * panel_cols;
     wo_cell<Ops> s00{}, s01{}, s10{}, s11{};
-    each_cell<MR, nv>(s00, s01, s10, s11, [&](wo_cell<Ops>& s, int, int) { s.c0 = s.c1 = s.c2 = s.c3 = Ops::zero_f(); });
+    each_cell<MR, nv>(s00, s01, s10, s11, [&](wo_cell<Ops>& s, int, int) LOWBIT_INLINE_LAMBDA { s.c0 = s.c1 = s.c2 = s.c3 = Ops::zero_f(); });
     for (std::int64_t g = 0; g < t.k4 / 4; ++g) {
         vf w0[4], w1[4];
-        const auto decode = [&](vf* out, int v) {
+        const auto decode = [&](vf* out, int v) LOWBIT_INLINE_LAMBDA {
             const vi bytes = Ops::load(t.w + (v / per_panel) * panel_bytes + g * 64 + (v % per_panel) * 4 * Ops::lanes);
             out[0] = Ops::to_float(Ops::srai(Ops::slli(bytes, 24), 24));
             out[1] = Ops::to_float(Ops::srai(Ops::slli(bytes, 16), 24));
@@ -121,7 +121,7 @@ LOWBIT_ALWAYS_INLINE void w8f_tile(const w8f_args& t) {
         if constexpr (nv > 1) decode(w1, 1);
         if (t.prefetch != nullptr)
             for (int j = 0; j < NP; ++j) _mm_prefetch(reinterpret_cast<const char*>(t.prefetch + j * panel_bytes + g * 64), _MM_HINT_T1);
-        each_cell<MR, nv>(s00, s01, s10, s11, [&](wo_cell<Ops>& s, int r, int v) {
+        each_cell<MR, nv>(s00, s01, s10, s11, [&](wo_cell<Ops>& s, int r, int v) LOWBIT_INLINE_LAMBDA {
             const float* xr = t.x + r * t.ldx + 4 * g;
             const vf* wv = v == 0 ? w0 : w1;
             s.c0 = Ops::fma(Ops::set_f(xr[0]), wv[0], s.c0);
@@ -130,7 +130,7 @@ LOWBIT_ALWAYS_INLINE void w8f_tile(const w8f_args& t) {
             s.c3 = Ops::fma(Ops::set_f(xr[3]), wv[3], s.c3);
         });
     }
-    each_cell<MR, nv>(s00, s01, s10, s11, [&](wo_cell<Ops>& s, int r, int v) {
+    each_cell<MR, nv>(s00, s01, s10, s11, [&](wo_cell<Ops>& s, int r, int v) LOWBIT_INLINE_LAMBDA {
         const vf sum = Ops::add(Ops::add(s.c0, s.c1), Ops::add(s.c2, s.c3));
         Ops::store(t.out + r * t.ldo + v * Ops::lanes, Ops::mul(sum, Ops::load_f(t.scales + v * Ops::lanes)));
     });
@@ -144,14 +144,14 @@ LOWBIT_ALWAYS_INLINE void w4f_tile(const w4f_args<Scale>& t) {
     const packed_s4<Scale>& w = *t.w;
     const std::int64_t group = w.group, scale_bytes = panel_cols * static_cast<std::int64_t>(sizeof(Scale));
     const std::int64_t panel_bytes = w.groups * w.record_bytes;
-    const auto offset = [&](int v, std::int64_t per_channel) { return (v / per_panel) * panel_bytes + (v % per_panel) * Ops::lanes * per_channel; };
+    const auto offset = [&](int v, std::int64_t per_channel) LOWBIT_INLINE_LAMBDA { return (v / per_panel) * panel_bytes + (v % per_panel) * Ops::lanes * per_channel; };
     const typename Ops::table table = Ops::code_table(w.affine ? 0 : 8);
     const std::uint8_t* prefetch = t.prefetch_panel >= 0 ? w.record(t.prefetch_panel, 0) : nullptr;
     wo_cell<Ops> s00{}, s01{}, s10{}, s11{};
-    each_cell<MR, nv>(s00, s01, s10, s11, [&](wo_cell<Ops>& s, int, int) { s.acc = Ops::zero_f(); });
+    each_cell<MR, nv>(s00, s01, s10, s11, [&](wo_cell<Ops>& s, int, int) LOWBIT_INLINE_LAMBDA { s.acc = Ops::zero_f(); });
     for (std::int64_t g = 0; g < w.groups; ++g) {
         const std::uint8_t* rec = w.record(t.panel, g);
-        each_cell<MR, nv>(s00, s01, s10, s11, [&](wo_cell<Ops>& s, int, int) { s.c0 = s.c1 = s.c2 = s.c3 = Ops::zero_f(); });
+        each_cell<MR, nv>(s00, s01, s10, s11, [&](wo_cell<Ops>& s, int, int) LOWBIT_INLINE_LAMBDA { s.c0 = s.c1 = s.c2 = s.c3 = Ops::zero_f(); });
         for (std::int64_t i = 0; i < group / 8; ++i) {
             const vi b0 = Ops::load(rec + i * 64 + offset(0, 4));
             vi b1 = b0;
@@ -169,7 +169,7 @@ LOWBIT_ALWAYS_INLINE void w4f_tile(const w4f_args<Scale>& t) {
                     c12 = Ops::codes(Ops::srli(b1, 16 + 4 * h), table);
                     c13 = Ops::codes(Ops::srli(b1, 24 + 4 * h), table);
                 }
-                each_cell<MR, nv>(s00, s01, s10, s11, [&](wo_cell<Ops>& s, int r, int v) {
+                each_cell<MR, nv>(s00, s01, s10, s11, [&](wo_cell<Ops>& s, int r, int v) LOWBIT_INLINE_LAMBDA {
                     const float* xr = t.x + r * t.ldx + g * group + 8 * i + 4 * h;
                     s.c0 = Ops::fma(Ops::set_f(xr[0]), v == 0 ? c00 : c10, s.c0);
                     s.c1 = Ops::fma(Ops::set_f(xr[1]), v == 0 ? c01 : c11, s.c1);
@@ -181,7 +181,7 @@ LOWBIT_ALWAYS_INLINE void w4f_tile(const w4f_args<Scale>& t) {
         if (prefetch != nullptr)
             for (int j = 0; j < NP; ++j) _mm_prefetch(reinterpret_cast<const char*>(prefetch + j * panel_bytes + g * w.record_bytes + 8 * group), _MM_HINT_T1);
         const std::uint8_t* tail = rec + 8 * group;
-        each_cell<MR, nv>(s00, s01, s10, s11, [&](wo_cell<Ops>& s, int r, int v) {
+        each_cell<MR, nv>(s00, s01, s10, s11, [&](wo_cell<Ops>& s, int r, int v) LOWBIT_INLINE_LAMBDA {
             vf d = Ops::add(Ops::add(s.c0, s.c1), Ops::add(s.c2, s.c3));
             if (w.affine) {
                 const vf minus_z = Ops::neg(Ops::to_float(Ops::load_zero_points(tail + scale_bytes + offset(v, 1))));
@@ -190,7 +190,7 @@ LOWBIT_ALWAYS_INLINE void w4f_tile(const w4f_args<Scale>& t) {
             s.acc = Ops::fma(Ops::load_scales(tail + offset(v, sizeof(Scale)), Scale{}), d, s.acc);
         });
     }
-    each_cell<MR, nv>(s00, s01, s10, s11, [&](wo_cell<Ops>& s, int r, int v) { Ops::store(t.out + r * t.ldo + v * Ops::lanes, s.acc); });
+    each_cell<MR, nv>(s00, s01, s10, s11, [&](wo_cell<Ops>& s, int r, int v) LOWBIT_INLINE_LAMBDA { Ops::store(t.out + r * t.ldo + v * Ops::lanes, s.acc); });
 }
 #endif
 
