@@ -63,14 +63,17 @@ int main(int argc, char** argv) {
         if (gguf_path.empty()) {
             wl = explore::default_workload(small ? 8 : 1);
         } else {
-            auto g = explore::load_gguf_workload(gguf_path, tensor, 64, opt.cold_bytes, (dram_probe_mib + 16) << 20);
+            auto g = explore::load_gguf_workload(gguf_path, tensor, 64, opt.cold_bytes, (dram_probe_mib + explore::read_probes::l3_mib) << 20);
             wl = std::move(g.wl);
             skipped = std::move(g.skipped);
         }
         for (const std::string& s : skipped) std::fprintf(stderr, "lowbit-explore: left out %s\n", s.c_str());
-        wl.timed = explore::choose_timed_layer(wl, explore::l3_cache_bytes());
 
         explore::report r;
+        progress(0, 1, "probing the machine");
+        explore::read_probes probes(dram_probe_mib);
+        r.host = explore::probe_machine(probes);
+        wl.timed = explore::choose_timed_layer(wl, r.host.l3_cache_bytes);
         r.batch = wl.batch;
         r.timed_layer = wl.layers[wl.timed].name;
         r.workload = wl.source + " (";
@@ -78,9 +81,6 @@ int main(int argc, char** argv) {
         if (wl.layers.size() > 4) r.workload += ", ... " + std::to_string(wl.layers.size()) + " in all";
         r.workload += "), " + std::to_string(wl.batch) + " activation rows";
         if (!skipped.empty()) r.workload += "; " + std::to_string(skipped.size()) + " tensors left out";
-        progress(0, 1, "probing the machine");
-        explore::read_probes probes(dram_probe_mib);
-        r.host = explore::probe_machine(probes);
         r.schemes = explore::evaluate_all(wl, opt, probes, [&](std::size_t i, std::size_t n, const std::string& name) { progress(i, n, name); });
 
         explore::write_text(stdout, r);

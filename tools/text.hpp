@@ -9,6 +9,7 @@
 
 #include <cstdio>
 #include <string>
+#include <string_view>
 
 namespace lowbit::tools {
 
@@ -46,12 +47,14 @@ inline std::string clean_text(const std::string& s) {
     return out;
 }
 
-// Markdown: a table cell or a line of text shows its characters as they are. The backslash is
-// escaped first, then everything Markdown or HTML inside it could read as syntax.
+// Markdown: a table cell or a line of text shows its characters as they are. Everything Markdown
+// or HTML inside it could read as syntax is escaped, the backslash too, so that no backslash in
+// the text can swallow an escape.
 inline std::string markdown_text(const std::string& s) {
+    constexpr std::string_view special = "\\|`*_[]<>#!~&";
     std::string out;
     for (const char c : s) {
-        if (std::string("\\|`*_[]<>#!~&").find(c) != std::string::npos) out += '\\';
+        if (special.find(c) != std::string_view::npos) out += '\\';
         out += c;
     }
     return out;

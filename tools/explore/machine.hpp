@@ -189,8 +189,9 @@ private:
 
 // The DRAM and L3 read probes.
 struct read_probes {
+    static constexpr std::size_t l3_mib = 16;
     read_probe dram, l3;
-    explicit read_probes(std::size_t dram_mib) : dram(dram_mib, 1), l3(16, 8) {}
+    explicit read_probes(std::size_t dram_mib) : dram(dram_mib, 1), l3(l3_mib, 8) {}
 };
 
 inline machine probe_machine(read_probes& probes) {

@@ -82,6 +82,8 @@ inline table kernel_table(const report& r) {
     return t;
 }
 
+inline std::string l3_cache_text(const machine& m) { return m.l3_cache_bytes > 0 ? std::to_string(m.l3_cache_bytes >> 20) + " MiB" : "unknown"; }
+
 inline std::vector<std::pair<std::string, std::string>> machine_lines(const machine& m) {
     const auto probe = [](const rate& r, const char* unit) {
         return format("%.1f ", r.median) + unit + " (" + format("%.1f", r.low) + "-" + format("%.1f", r.high) + ")";
@@ -93,7 +95,7 @@ inline std::vector<std::pair<std::string, std::string>> machine_lines(const mach
             {"f32 FMA peak", m.f32_instruction.empty() ? "not measured (no probe for this build)" : probe(m.f32_gflops, "GFLOP/s") + ", " + m.f32_instruction},
             {"DRAM read", probe(m.dram_gbps, "GB/s") + ", " + std::to_string(m.dram_probe_mib) + " MiB"},
             {"L3 read", probe(m.l3_gbps, "GB/s") + ", " + std::to_string(m.l3_probe_mib) + " MiB"},
-            {"L3 cache", m.l3_cache_bytes > 0 ? std::to_string(m.l3_cache_bytes >> 20) + " MiB" : "unknown"}};
+            {"L3 cache", l3_cache_text(m)}};
 }
 
 // ---- aligned text and Markdown
@@ -114,11 +116,10 @@ inline void write_text_table(std::FILE* f, const table& t) {
 }
 
 inline std::string notes_text(const report& r) {
-    const std::string cache = r.host.l3_cache_bytes > 0 ? std::to_string(r.host.l3_cache_bytes >> 20) + " MiB" : "of unknown size";
     return "Timings: median (slowest-fastest run) of one thread; GOP/s = 2 M K N per second; the percentage is of the roof:\n"
            "min(int8 dot peak, operations per weight byte x bandwidth), L3 read for hot runs, DRAM read for cold ones,\n"
            "each probe read again just before the kernel's runs.\n"
-           "hot: the same packed weights every call, from cache where they fit in it (L3 " + cache + "); cold: a new copy\n"
+           "hot: the same packed weights every call, from cache where they fit in it (L3: " + l3_cache_text(r.host) + "); cold: a new copy\n"
            "every call, from DRAM. packed MiB: the weights one call reads, scales included.\n"
            "-: not measured (no integer kernel yet, or a layer too small to time from DRAM).\n"
            "output err: ||X W'^T - X W^T||_F / ||X W^T||_F with float activations, over every layer.\n";

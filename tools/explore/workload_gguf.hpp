@@ -3,7 +3,8 @@
 // activations, so each layer gets the built-in LLM-like ones (outlier channels) of its width.
 // Tensors the schemes cannot take (empty, columns not a multiple of 256 - the k-quant block - or
 // beyond the kernels' limit) or of a type lowbit cannot decode are left out and named in `skipped`.
-// Names are passed through clean_text: a file's bytes reach the terminal and the reports.
+// Names and the path enter the report through clean_text: a file's bytes reach the terminal and
+// the reports. (Error messages are cleaned where they are printed, in tools::run_tool.)
 #pragma once
 
 #include <algorithm>
@@ -58,7 +59,7 @@ inline std::vector<float> decode(const gguf::reader& in, const gguf::tensor_info
         gguf::dequantize_rows(t.type, src, static_cast<std::size_t>(t.bytes), rows, cols, out.data(), out.size());
     }
     for (float v : out)
-        if (!std::isfinite(v)) lowbit::detail::fail("tensor ", tools::clean_text(t.name), " holds NaN or Inf");
+        if (!std::isfinite(v)) lowbit::detail::fail("tensor ", t.name, " holds NaN or Inf");
     return out;
 }
 
@@ -101,14 +102,13 @@ inline std::uint64_t memory_budget() {
 inline gguf_workload load_gguf_workload(const std::string& path, const std::string& tensor, std::int64_t batch, std::uint64_t cold_bytes,
                                         std::uint64_t probe_bytes) {
     const gguf::reader in(path);
-    const std::string shown_path = tools::clean_text(path);
     gguf_workload g;
     std::vector<const gguf::tensor_info*> chosen;
     if (!tensor.empty()) {
         const gguf::tensor_info* t = in.find(tensor);
-        if (t == nullptr) lowbit::detail::fail(shown_path, ": no tensor named '", tools::clean_text(tensor), "'");
+        if (t == nullptr) lowbit::detail::fail(path, ": no tensor named '", tensor, "'");
         const std::string why = detail::unusable(*t);
-        if (!why.empty()) lowbit::detail::fail(shown_path, ": tensor ", tools::clean_text(tensor), " cannot be taken: ", why);
+        if (!why.empty()) lowbit::detail::fail(path, ": tensor ", tensor, " cannot be taken: ", why);
         chosen.push_back(t);
     } else {
         for (const gguf::tensor_info& t : in.tensors()) {
@@ -118,15 +118,15 @@ inline gguf_workload load_gguf_workload(const std::string& path, const std::stri
             else g.skipped.push_back(tools::clean_text(t.name) + ": " + why);
         }
         if (chosen.empty())
-            lowbit::detail::fail(shown_path, ": no 2-D tensor that lowbit-explore can take (F32, F16, BF16 or a block type, 256 to ",
+            lowbit::detail::fail(path, ": no 2-D tensor that lowbit-explore can take (F32, F16, BF16 or a block type, 256 to ",
                                  gemm::max_k, " columns, a multiple of 256)");
     }
     const std::uint64_t peak = detail::peak_bytes(chosen, batch, cold_bytes, probe_bytes), budget = detail::memory_budget();
     if (peak > budget)
-        lowbit::detail::fail(shown_path, ": the chosen tensors need about ", peak >> 20, " MiB, more than three quarters of the memory (", budget >> 20,
+        lowbit::detail::fail(path, ": the chosen tensors need about ", peak >> 20, " MiB, more than three quarters of the memory (", budget >> 20,
                              " MiB); pick one with --tensor");
     g.wl.batch = batch;
-    g.wl.source = shown_path + ": " + std::to_string(chosen.size()) + (chosen.size() == 1 ? " tensor" : " tensors") + ", built-in activations";
+    g.wl.source = tools::clean_text(path) + ": " + std::to_string(chosen.size()) + (chosen.size() == 1 ? " tensor" : " tensors") + ", built-in activations";
     for (const gguf::tensor_info* t : chosen) {
         layer l{tools::clean_text(t->name) + " " + std::to_string(t->rows()) + "x" + std::to_string(t->cols()) + " " + gguf::name_of(t->type), t->rows(), t->cols(),
                 detail::decode(in, *t), {}};
